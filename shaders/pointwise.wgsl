@@ -1,0 +1,113 @@
+// pointwise.wgsl: 1x1 convolution / fully connected layer as a register-blocked GEMM.
+//   acc[p][oc] = bias[oc] + sum_ic W[oc][ic] * input[p][ic] * (HAS_SCALE ? scale[ic] : 1)
+//   v = clamp(act(acc), clamp_lo, clamp_hi); if HAS_RES: v += residual[p][oc]
+//   output[p][oc] = clamp(v, post_lo, post_hi)
+// Layouts (all array<vec4<f32>>, NHWC, channels padded to 4):
+//   input: pixels*in_c4 at p*in_c4+ic4; output, residual: pixels*out_c4 at p*out_c4+oc4;
+//   scale: in_c4 (per input channel, e.g. the SE excitation);
+//   weights: at w_offset + (ic4*out_c4 + oc4)*4 + i the vec4 (W[4oc4+0..3][4ic4+i]),
+//   so mat4x4(those 4 vec4) * x = the 4 outputs' partial sums; bias: out_c4 at b_offset.
+// One thread: 4 consecutive pixels x 2 consecutive output channel groups (8 vec4 accumulators).
+// Dispatch: 64 threads per workgroup, linear thread id
+//   t = (wg.y*num_wg.x + wg.x)*64 + local, oc pair = t % ceil(out_c4/2), pixel quad = t / ceil(out_c4/2);
+//   ceil(pairs*quads/64) workgroups, folded into 2D when > 65535 (see linearDispatch).
+
+struct Params {
+  pixels: u32,
+  in_c4: u32,
+  out_c4: u32,
+  w_offset: u32,
+  b_offset: u32,
+  clamp_lo: f32,
+  clamp_hi: f32,
+  post_lo: f32,
+  post_hi: f32,
+}
+
+override ACT: u32 = 0u;
+override HAS_SCALE: u32 = 0u;
+override HAS_RES: u32 = 0u;
+
+@group(0) @binding(0) var<storage, read> input: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> scale: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> residual: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> output: array<vec4<f32>>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+fn act(x: vec4<f32>) -> vec4<f32> {
+  switch ACT {
+    case 1u: { return max(x, vec4<f32>(0.0)); }
+    case 2u: { return clamp(x, vec4<f32>(0.0), vec4<f32>(6.0)); }
+    case 3u: { return x * clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
+    case 4u: { return clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
+    case 5u: { return 1.0 / (1.0 + exp(-x)); }
+    default: { return x; }
+  }
+}
+
+fn finish(acc: vec4<f32>, p: u32, oc4: u32) {
+  let o = p * params.out_c4 + oc4;
+  var v = clamp(act(acc), vec4<f32>(params.clamp_lo), vec4<f32>(params.clamp_hi));
+  if (HAS_RES == 1u) {
+    v += residual[o];
+  }
+  output[o] = clamp(v, vec4<f32>(params.post_lo), vec4<f32>(params.post_hi));
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let t = (wid.y * nwg.x + wid.x) * 64u + lid;
+  let in_c4 = params.in_c4;
+  let out_c4 = params.out_c4;
+  let pairs = (out_c4 + 1u) / 2u;
+  if (t >= pairs * ((params.pixels + 3u) / 4u)) {
+    return;
+  }
+  let oc0 = (t % pairs) * 2u;
+  let oc1 = min(oc0 + 1u, out_c4 - 1u); // duplicate of oc0 when out_c4 is odd; not stored
+  let p0 = (t / pairs) * 4u;
+  let last = params.pixels - 1u;
+  // rows of the 4 pixels; pixels past the end re-read the last one and are not stored
+  let r0 = p0 * in_c4;
+  let r1 = min(p0 + 1u, last) * in_c4;
+  let r2 = min(p0 + 2u, last) * in_c4;
+  let r3 = min(p0 + 3u, last) * in_c4;
+  let bias0 = weights[params.b_offset + oc0];
+  let bias1 = weights[params.b_offset + oc1];
+  var a00 = bias0; var a01 = bias0; var a02 = bias0; var a03 = bias0;
+  var a10 = bias1; var a11 = bias1; var a12 = bias1; var a13 = bias1;
+  for (var k = 0u; k < in_c4; k++) {
+    var x0 = input[r0 + k];
+    var x1 = input[r1 + k];
+    var x2 = input[r2 + k];
+    var x3 = input[r3 + k];
+    if (HAS_SCALE == 1u) {
+      let s = scale[k];
+      x0 *= s; x1 *= s; x2 *= s; x3 *= s;
+    }
+    let wb0 = params.w_offset + (k * out_c4 + oc0) * 4u;
+    let wb1 = params.w_offset + (k * out_c4 + oc1) * 4u;
+    let m0 = mat4x4<f32>(weights[wb0], weights[wb0 + 1u], weights[wb0 + 2u], weights[wb0 + 3u]);
+    let m1 = mat4x4<f32>(weights[wb1], weights[wb1 + 1u], weights[wb1 + 2u], weights[wb1 + 3u]);
+    a00 += m0 * x0; a01 += m0 * x1; a02 += m0 * x2; a03 += m0 * x3;
+    a10 += m1 * x0; a11 += m1 * x1; a12 += m1 * x2; a13 += m1 * x3;
+  }
+  let has1 = oc0 + 1u < out_c4;
+  finish(a00, p0, oc0);
+  if (has1) { finish(a10, p0, oc1); }
+  if (p0 + 1u <= last) {
+    finish(a01, p0 + 1u, oc0);
+    if (has1) { finish(a11, p0 + 1u, oc1); }
+  }
+  if (p0 + 2u <= last) {
+    finish(a02, p0 + 2u, oc0);
+    if (has1) { finish(a12, p0 + 2u, oc1); }
+  }
+  if (p0 + 3u <= last) {
+    finish(a03, p0 + 3u, oc0);
+    if (has1) { finish(a13, p0 + 3u, oc1); }
+  }
+}

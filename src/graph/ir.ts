@@ -1,0 +1,320 @@
+/**
+ * The graph IR: a list of ops on NHWC tensors (batch 1). Tensors are named; shapes are
+ * {h, w, c} with the *logical* channel count (padding to 4 is the scheduler's business).
+ *
+ * Fusions are attributes on nodes, never new op names (DESIGN.md section 2):
+ * - conv2d.prologue.seScale: the input is multiplied per channel by a 1x1xC scale tensor
+ * - conv2d/add epilogue: act, clamp, residual (added after act and clamp), postClamp
+ * The one exception is `squeeze_excite`, the fused form of pool -> fc1 -> fc2 that the SE
+ * pass produces; its fields are exactly those of the ops it replaces.
+ */
+import type { Act } from '../kernels/spec.js';
+
+export type { Act };
+
+export interface TensorShape {
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+}
+
+export interface Epilogue {
+  act: Act;
+  /** clamp after the activation (e.g. a quantized op's output range) */
+  clamp?: [number, number];
+  /** tensor added after act/clamp (residual connection) */
+  residual?: string;
+  /** clamp after the residual add */
+  postClamp?: [number, number];
+}
+
+export interface Conv2dNode {
+  op: 'conv2d';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+  outC: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  /** [top, left, bottom, right] */
+  pad: [number, number, number, number];
+  /** 1 (dense) or inC (depthwise, then outC == inC) */
+  groups: number;
+  /** OIHW: [outC][inC/groups][kh][kw] */
+  weight: Float32Array;
+  bias?: Float32Array;
+  prologue?: { seScale: string };
+  epilogue: Epilogue;
+}
+
+export interface BatchNormNode {
+  op: 'batch_norm';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+  gamma: Float32Array;
+  beta: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  eps: number;
+}
+
+export interface ActNode {
+  op: 'act';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+  act: Act;
+  clamp?: [number, number];
+}
+
+export interface AddNode {
+  op: 'add';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  inputs: [string, string];
+  output: string;
+  epilogue: Epilogue;
+}
+
+/** x * s, s of shape 1x1xC broadcast over pixels (the SE gating multiply) */
+export interface ChannelScaleNode {
+  op: 'channel_scale';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  scale: string;
+  output: string;
+}
+
+export interface GlobalAvgPoolNode {
+  op: 'global_avg_pool';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+}
+
+export interface FcParams {
+  /** [outC][inC] */
+  weight: Float32Array;
+  bias: Float32Array;
+  act: Act;
+}
+
+/** Fused pool -> fc1 -> act1 -> fc2 -> act2: output is the 1x1xC scale vector. */
+export interface SqueezeExciteNode {
+  op: 'squeeze_excite';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+  squeeze: number;
+  fc1: FcParams;
+  fc2: FcParams;
+}
+
+/** Changes only the logical shape (e.g. flatten of a 1x1xC map); data is shared. */
+export interface ReshapeNode {
+  op: 'reshape';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+  shape: TensorShape;
+}
+
+export type Node =
+  | Conv2dNode
+  | BatchNormNode
+  | ActNode
+  | AddNode
+  | ChannelScaleNode
+  | GlobalAvgPoolNode
+  | SqueezeExciteNode
+  | ReshapeNode;
+
+export type OpName = Node['op'];
+
+export interface Graph {
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  inputs: { name: string; shape: TensorShape }[];
+  outputs: string[];
+  nodes: Node[];
+}
+
+export class GraphError extends Error {
+  constructor(
+    message: string,
+    readonly node?: string,
+  ) {
+    super(node ? `node '${node}': ${message}` : message);
+    this.name = 'GraphError';
+  }
+}
+
+/** origin list of a merge of nodes a and b (passes) */
+export const mergedOrigin = (...ns: { name: string; origin?: string[] }[]): string[] => ns.flatMap((n) => n.origin ?? [n.name]);
+
+export function unreachable(x: never, what: string): never {
+  throw new Error(`unknown ${what}: ${JSON.stringify((x as { op?: string })?.op ?? x)}`);
+}
+
+/** Every tensor a node reads (inputs plus prologue/epilogue references). */
+export function nodeInputs(n: Node): string[] {
+  switch (n.op) {
+    case 'conv2d': {
+      const r = [n.input];
+      if (n.prologue) r.push(n.prologue.seScale);
+      if (n.epilogue.residual) r.push(n.epilogue.residual);
+      return r;
+    }
+    case 'add': {
+      const r: string[] = [...n.inputs];
+      if (n.epilogue.residual) r.push(n.epilogue.residual);
+      return r;
+    }
+    case 'channel_scale':
+      return [n.input, n.scale];
+    case 'batch_norm':
+    case 'act':
+    case 'global_avg_pool':
+    case 'squeeze_excite':
+    case 'reshape':
+      return [n.input];
+    default:
+      return unreachable(n, 'op');
+  }
+}
+
+export const convOutSize = (inSize: number, k: number, stride: number, dilation: number, padA: number, padB: number): number =>
+  Math.floor((inSize + padA + padB - dilation * (k - 1) - 1) / stride) + 1;
+
+/**
+ * Infers every tensor's shape and checks the graph: references, shapes, weight sizes,
+ * single assignment. Throws GraphError naming the node.
+ */
+export function inferShapes(g: Graph): Map<string, TensorShape> {
+  const shapes = new Map<string, TensorShape>();
+  for (const i of g.inputs) {
+    if (shapes.has(i.name)) throw new GraphError(`duplicate graph input '${i.name}'`);
+    shapes.set(i.name, i.shape);
+  }
+  const get = (n: Node, t: string): TensorShape => {
+    const s = shapes.get(t);
+    if (!s) throw new GraphError(`reads tensor '${t}' that is not produced before it`, n.name);
+    return s;
+  };
+  const names = new Set<string>();
+  for (const n of g.nodes) {
+    if (names.has(n.name)) throw new GraphError('duplicate node name', n.name);
+    names.add(n.name);
+    const ins = nodeInputs(n).map((t) => get(n, t));
+    let out: TensorShape;
+    switch (n.op) {
+      case 'conv2d': {
+        const x = ins[0];
+        if (n.groups !== 1 && !(n.groups === x.c && n.outC === x.c)) {
+          throw new GraphError(`groups=${n.groups} unsupported for ${x.c}->${n.outC} channels (only dense or depthwise)`, n.name);
+        }
+        const inPerGroup = x.c / n.groups;
+        const expect = n.outC * inPerGroup * n.kh * n.kw;
+        if (n.weight.length !== expect) {
+          throw new GraphError(`weight has ${n.weight.length} values, expected ${expect} ([${n.outC},${inPerGroup},${n.kh},${n.kw}])`, n.name);
+        }
+        if (n.bias && n.bias.length !== n.outC) throw new GraphError(`bias has ${n.bias.length} values, expected ${n.outC}`, n.name);
+        const oh = convOutSize(x.h, n.kh, n.strideH, n.dilationH, n.pad[0], n.pad[2]);
+        const ow = convOutSize(x.w, n.kw, n.strideW, n.dilationW, n.pad[1], n.pad[3]);
+        if (oh < 1 || ow < 1) throw new GraphError(`input ${x.h}x${x.w} is too small for a ${n.kh}x${n.kw} conv`, n.name);
+        out = { h: oh, w: ow, c: n.outC };
+        if (n.prologue) {
+          const s = ins[1];
+          if (s.h !== 1 || s.w !== 1 || s.c !== x.c) throw new GraphError(`SE scale must be 1x1x${x.c}, got ${s.h}x${s.w}x${s.c}`, n.name);
+        }
+        if (n.epilogue.residual) {
+          const r = ins[ins.length - 1];
+          if (r.h !== out.h || r.w !== out.w || r.c !== out.c) {
+            throw new GraphError(`residual ${r.h}x${r.w}x${r.c} does not match output ${out.h}x${out.w}x${out.c}`, n.name);
+          }
+        }
+        break;
+      }
+      case 'batch_norm': {
+        const x = ins[0];
+        for (const [k, v] of [['gamma', n.gamma], ['beta', n.beta], ['mean', n.mean], ['variance', n.variance]] as const) {
+          if (v.length !== x.c) throw new GraphError(`${k} has ${v.length} values, expected ${x.c}`, n.name);
+        }
+        out = x;
+        break;
+      }
+      case 'act':
+        out = ins[0];
+        break;
+      case 'add': {
+        const [a, b] = ins;
+        if (a.h !== b.h || a.w !== b.w || a.c !== b.c) {
+          throw new GraphError(`operands ${a.h}x${a.w}x${a.c} and ${b.h}x${b.w}x${b.c} differ`, n.name);
+        }
+        out = a;
+        break;
+      }
+      case 'channel_scale': {
+        const [x, s] = ins;
+        if (s.h !== 1 || s.w !== 1 || s.c !== x.c) throw new GraphError(`scale must be 1x1x${x.c}, got ${s.h}x${s.w}x${s.c}`, n.name);
+        out = x;
+        break;
+      }
+      case 'global_avg_pool':
+        out = { h: 1, w: 1, c: ins[0].c };
+        break;
+      case 'squeeze_excite': {
+        const x = ins[0];
+        if (n.fc1.weight.length !== n.squeeze * x.c || n.fc1.bias.length !== n.squeeze) throw new GraphError('fc1 weight/bias size mismatch', n.name);
+        if (n.fc2.weight.length !== n.squeeze * x.c || n.fc2.bias.length !== x.c) throw new GraphError('fc2 weight/bias size mismatch', n.name);
+        out = { h: 1, w: 1, c: x.c };
+        break;
+      }
+      case 'reshape': {
+        const x = ins[0];
+        if (x.h * x.w * x.c !== n.shape.h * n.shape.w * n.shape.c) throw new GraphError(`cannot reshape ${x.h}x${x.w}x${x.c} to ${n.shape.h}x${n.shape.w}x${n.shape.c}`, n.name);
+        if (n.shape.c !== x.c && !(x.h === 1 && x.w === 1) && !(n.shape.h === 1 && n.shape.w === 1 && x.c === n.shape.c)) {
+          throw new GraphError('only reshapes that keep the channel layout are supported', n.name);
+        }
+        out = n.shape;
+        break;
+      }
+      default:
+        unreachable(n, 'op');
+    }
+    if (shapes.has(n.output)) throw new GraphError(`writes tensor '${n.output}' that already exists`, n.name);
+    shapes.set(n.output, out);
+  }
+  for (const o of g.outputs) if (!shapes.has(o)) throw new GraphError(`graph output '${o}' is never produced`);
+  return shapes;
+}
+
+export const validate = (g: Graph): void => void inferShapes(g);
+
+/** Map tensor -> nodes that read it. */
+export function consumers(g: Graph): Map<string, Node[]> {
+  const m = new Map<string, Node[]>();
+  for (const n of g.nodes) for (const t of nodeInputs(n)) m.set(t, [...(m.get(t) ?? []), n]);
+  return m;
+}

@@ -1,0 +1,234 @@
+/**
+ * Scheduler: optimized Graph -> Plan. Chooses a kernel and its overrides per node, packs
+ * the weights into one blob in the layout each kernel reads, and plans the activation arena.
+ *
+ * Memory plan: activations live in a few "slots", one GPU buffer each, reused by liveness. A
+ * tensor lives from the step that writes it to the last step that reads it (graph inputs from
+ * "before step 0", graph outputs to the end). In definition order each tensor takes a slot
+ * whose previous tenant is dead (the smallest that fits, else the largest free one, grown),
+ * or a new slot. Lifetimes are closed intervals, so a step never reads and writes the same
+ * slot. Why slots and not offsets in one arena buffer: WebGPU tracks usage per *buffer*, so
+ * one buffer bound read-only (input) and writable (output) in the same dispatch is a
+ * validation error, whatever the ranges; separate buffers keep inputs read-only, which also
+ * lets GPU compilers use their read-only caches. A reshape is an alias of its input.
+ */
+import { type Graph, type Node, type Epilogue, type TensorShape, inferShapes, unreachable, GraphError } from './ir.js';
+import { type Plan, type PlanStep, type PlanTensor, type BindingRef } from './plan.js';
+import { ACT_CODES, ELEMENTWISE_OPS, NO_CLAMP, type KernelName } from '../kernels/spec.js';
+import { KERNELS } from '../kernels/index.js';
+import { packPointwise } from '../kernels/pointwise.js';
+import { packDepthwise } from '../kernels/depthwise.js';
+import { packConv2d } from '../kernels/conv2d.js';
+import { isPointwise } from './passes/fuse_residual.js';
+import { countGraph } from './stats.js';
+
+class WeightPacker {
+  private chunks: Float32Array[] = [];
+  private length = 0; // floats
+  /** appends (vec4-aligned) and returns the vec4 offset */
+  add(a: Float32Array): number {
+    const off = this.length / 4;
+    const padded = a.length % 4 === 0 ? a : (() => {
+      const p = new Float32Array(Math.ceil(a.length / 4) * 4);
+      p.set(a);
+      return p;
+    })();
+    this.chunks.push(padded);
+    this.length += padded.length;
+    return off;
+  }
+  finish(): Float32Array {
+    const out = new Float32Array(Math.max(4, this.length));
+    let o = 0;
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    return out;
+  }
+}
+
+const c4 = (c: number): number => Math.ceil(c / 4);
+const clampOf = (r: [number, number] | undefined): { lo: number; hi: number } => (r ? { lo: r[0], hi: r[1] } : { lo: -NO_CLAMP, hi: NO_CLAMP });
+
+function overrideLabel(kernel: KernelName, o: Record<string, number>, node: string): string {
+  const parts = Object.keys(o).sort().map((k) => `${k}=${o[k]}`);
+  return `${kernel}[${parts.join(',')}]#${node}`;
+}
+
+export function schedule(g: Graph, originalParams?: number): Plan {
+  const shapes = inferShapes(g);
+  const packer = new WeightPacker();
+  // alias resolution for reshape
+  const root = new Map<string, string>();
+  const rootOf = (t: string): string => root.get(t) ?? t;
+  for (const n of g.nodes) if (n.op === 'reshape') root.set(n.output, rootOf(n.input));
+
+  type Pending = Omit<PlanStep, 'bindings' | 'label' | 'dispatch' | 'fused'> & { tensors: Record<string, string | 'weights' | 'dummy'> };
+  const pending: Pending[] = [];
+
+  const epi = (n: Node, e: Epilogue, allowResidual: boolean): { act: number; clamp: { lo: number; hi: number }; post: { lo: number; hi: number } } => {
+    if (!allowResidual && (e.residual || e.postClamp)) throw new GraphError('internal: residual epilogue on a kernel without one', n.name);
+    return { act: ACT_CODES[e.act], clamp: clampOf(e.clamp), post: clampOf(e.postClamp) };
+  };
+
+  for (const n of g.nodes) {
+    const out = shapes.get(n.output)!;
+    switch (n.op) {
+      case 'conv2d': {
+        const x = shapes.get(n.input)!;
+        const macs = out.h * out.w * out.c * (x.c / n.groups) * n.kh * n.kw;
+        if (isPointwise(n)) {
+          const packed = packPointwise(n.weight, n.outC, x.c, n.bias);
+          const e = epi(n, n.epilogue, true);
+          const o = { ACT: e.act, HAS_SCALE: n.prologue ? 1 : 0, HAS_RES: n.epilogue.residual ? 1 : 0 };
+          pending.push({
+            node: n.name, kernel: 'pointwise', overrides: o, macs,
+            params: { pixels: out.h * out.w, in_c4: c4(x.c), out_c4: c4(out.c), w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi, post_lo: e.post.lo, post_hi: e.post.hi },
+            tensors: { input: n.input, weights: 'weights', scale: n.prologue?.seScale ?? 'dummy', residual: n.epilogue.residual ?? 'dummy', output: n.output },
+          });
+        } else if (n.prologue) {
+          throw new GraphError('internal: SE prologue on a non-pointwise conv', n.name);
+        } else if (n.groups > 1 || (n.groups === 1 && x.c === 1 && n.outC === 1)) {
+          if (n.kh > 7 || n.kw > 7) throw new GraphError(`depthwise kernel ${n.kh}x${n.kw} is larger than the supported 7x7`, n.name);
+          const packed = packDepthwise(n.weight, x.c, n.kh, n.kw, n.bias);
+          const e = epi(n, n.epilogue, false);
+          pending.push({
+            node: n.name, kernel: 'depthwise', overrides: { ACT: e.act, KH: n.kh, KW: n.kw }, macs,
+            params: {
+              in_h: x.h, in_w: x.w, out_h: out.h, out_w: out.w, c4: c4(x.c), stride_h: n.strideH, stride_w: n.strideW, dil_h: n.dilationH, dil_w: n.dilationW,
+              pad_t: n.pad[0], pad_l: n.pad[1], w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi,
+            },
+            tensors: { input: n.input, weights: 'weights', output: n.output },
+          });
+        } else {
+          if (n.kh > 7 || n.kw > 7) throw new GraphError(`conv kernel ${n.kh}x${n.kw} is larger than the supported 7x7`, n.name);
+          const packed = packConv2d(n.weight, n.outC, x.c, n.kh, n.kw, n.bias);
+          const e = epi(n, n.epilogue, false);
+          pending.push({
+            node: n.name, kernel: 'conv2d', overrides: { ACT: e.act, KH: n.kh, KW: n.kw }, macs,
+            params: {
+              in_h: x.h, in_w: x.w, in_c4: c4(x.c), out_h: out.h, out_w: out.w, out_c4: c4(out.c), stride_h: n.strideH, stride_w: n.strideW, dil_h: n.dilationH, dil_w: n.dilationW,
+              pad_t: n.pad[0], pad_l: n.pad[1], w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi,
+            },
+            tensors: { input: n.input, weights: 'weights', output: n.output },
+          });
+        }
+        break;
+      }
+      case 'squeeze_excite': {
+        const x = shapes.get(n.input)!;
+        const f1 = packPointwise(n.fc1.weight, n.squeeze, x.c, n.fc1.bias);
+        const f2 = packPointwise(n.fc2.weight, x.c, n.squeeze, n.fc2.bias);
+        pending.push({
+          node: n.name, kernel: 'squeeze_excite', overrides: {}, macs: 2 * n.squeeze * x.c,
+          params: {
+            pixels: x.h * x.w, c4: c4(x.c), sq4: c4(n.squeeze), w1_offset: packer.add(f1.weights), b1_offset: packer.add(f1.bias),
+            w2_offset: packer.add(f2.weights), b2_offset: packer.add(f2.bias), act1: ACT_CODES[n.fc1.act], act2: ACT_CODES[n.fc2.act],
+          },
+          tensors: { input: n.input, weights: 'weights', output: n.output },
+        });
+        break;
+      }
+      case 'global_avg_pool': {
+        const x = shapes.get(n.input)!;
+        pending.push({ node: n.name, kernel: 'global_pool', overrides: {}, macs: 0, params: { pixels: x.h * x.w, c4: c4(x.c) }, tensors: { input: n.input, output: n.output } });
+        break;
+      }
+      case 'act':
+      case 'add':
+      case 'channel_scale': {
+        const e = n.op === 'act' ? { act: ACT_CODES[n.act], clamp: clampOf(n.clamp) } : n.op === 'add' ? epi(n, n.epilogue, false) : { act: 0, clamp: clampOf(undefined) };
+        const b = n.op === 'act' ? 'dummy' : n.op === 'add' ? n.inputs[1] : n.scale;
+        const a = n.op === 'add' ? n.inputs[0] : n.input;
+        pending.push({
+          node: n.name, kernel: 'elementwise', overrides: { OP: ELEMENTWISE_OPS[n.op], ACT: e.act }, macs: 0,
+          params: { count: out.h * out.w * c4(out.c), c4: c4(out.c), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi },
+          tensors: { a, b, output: n.output },
+        });
+        break;
+      }
+      case 'batch_norm':
+        throw new GraphError('internal: batch_norm reached the scheduler (run optimize() first)', n.name);
+      case 'reshape':
+        break;
+      default:
+        unreachable(n, 'op');
+    }
+  }
+
+  // ---- liveness and arena plan ----
+  const tensorShape = (t: string): TensorShape => shapes.get(t)!;
+  const life = new Map<string, [number, number]>();
+  const touch = (t: string, i: number): void => {
+    const r = rootOf(t);
+    const l = life.get(r);
+    if (!l) life.set(r, [i, i]);
+    else l[1] = Math.max(l[1], i);
+  };
+  for (const inp of g.inputs) touch(inp.name, -1);
+  pending.forEach((s, i) => {
+    for (const [k, t] of Object.entries(s.tensors)) if (t !== 'weights' && t !== 'dummy' && k !== 'output') touch(t, i);
+    touch(s.tensors.output, i);
+  });
+  for (const o of g.outputs) touch(o, pending.length);
+  const alloc = new Map<string, PlanTensor>();
+  const slots: { bytes: number; busyUntil: number }[] = [];
+  const order = [...life.entries()].sort((x, y) => x[1][0] - y[1][0]);
+  for (const [name, l] of order) {
+    const s = tensorShape(name);
+    const bytes = Math.max(16, s.h * s.w * c4(s.c) * 16);
+    const free = slots.map((sl, i) => ({ sl, i })).filter(({ sl }) => sl.busyUntil < l[0]);
+    const fits = free.filter(({ sl }) => sl.bytes >= bytes).sort((x, y) => x.sl.bytes - y.sl.bytes);
+    let slot: number;
+    if (fits.length) slot = fits[0].i;
+    else if (free.length) {
+      slot = free.sort((x, y) => y.sl.bytes - x.sl.bytes)[0].i;
+      slots[slot].bytes = bytes;
+    } else {
+      slot = slots.length;
+      slots.push({ bytes, busyUntil: -2 });
+    }
+    slots[slot].busyUntil = l[1];
+    alloc.set(name, { name, h: s.h, w: s.w, c: s.c, c4: c4(s.c), slot, bytes });
+  }
+  const tensorOf = (t: string): PlanTensor => {
+    const r = alloc.get(rootOf(t));
+    if (!r) throw new GraphError(`internal: tensor '${t}' has no arena slot`);
+    const s = tensorShape(t);
+    return { ...r, name: t, h: s.h, w: s.w, c: s.c, c4: c4(s.c) };
+  };
+
+  const origins = new Map(g.nodes.map((n) => [n.name, n.origin ?? [n.name]]));
+  const steps: PlanStep[] = pending.map((s) => {
+    const bindings: Record<string, BindingRef> = {};
+    for (const [k, t] of Object.entries(s.tensors)) {
+      if (t === 'weights') bindings[k] = { buffer: 'weights' };
+      else if (t === 'dummy') bindings[k] = { buffer: 'dummy' };
+      else {
+        const pt = tensorOf(t);
+        bindings[k] = { buffer: 'arena', slot: pt.slot, size: pt.bytes, tensor: t };
+      }
+    }
+    const spec = KERNELS[s.kernel];
+    return { node: s.node, fused: origins.get(s.node) ?? [s.node], kernel: s.kernel, overrides: s.overrides, params: s.params, bindings, dispatch: spec.dispatchSize(s.params, s.overrides), label: overrideLabel(s.kernel, s.overrides, s.node), macs: s.macs };
+  });
+  const weights = packer.finish();
+  const counted = countGraph(g);
+  return {
+    name: g.name,
+    input: tensorOf(g.inputs[0].name),
+    outputs: g.outputs.map(tensorOf),
+    tensors: [...alloc.values()],
+    steps,
+    slots: slots.map((sl) => sl.bytes),
+    weights,
+    stats: {
+      dispatches: steps.length,
+      arenaBytes: slots.reduce((a, sl) => a + sl.bytes, 0),
+      weightBytes: weights.byteLength,
+      macs: steps.reduce((a, s) => a + s.macs, 0),
+      params: originalParams ?? counted.params,
+    },
+  };
+}

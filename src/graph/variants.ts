@@ -1,0 +1,258 @@
+/**
+ * MobileNetV3 variants as data (paper Tables 1 and 2, spec sections 2-5) and the builder that
+ * turns options into an IR graph with torchvision parameter names, so a torchvision
+ * state_dict maps onto it one to one.
+ */
+import type { Act } from '../kernels/spec.js';
+import type { Graph, Node } from './ir.js';
+import { Rng } from './rng.js';
+
+/** One bneck row: kernel, TF-slim expansion factor, paper exp size, out, SE, NL, stride. */
+export interface BneckRow {
+  readonly k: number;
+  readonly expFactor: number;
+  readonly exp: number;
+  readonly out: number;
+  readonly se: boolean;
+  readonly nl: 'RE' | 'HS';
+  readonly stride: number;
+}
+
+const row = (k: number, expFactor: number, exp: number, out: number, se: boolean, nl: 'RE' | 'HS', stride: number): BneckRow =>
+  Object.freeze({ k, expFactor, exp, out, se, nl, stride });
+
+/** Paper Table 1 (expansion factors from TF-slim V3_LARGE). */
+export const LARGE_BLOCKS: readonly BneckRow[] = Object.freeze([
+  row(3, 1, 16, 16, false, 'RE', 1),
+  row(3, 4, 64, 24, false, 'RE', 2),
+  row(3, 3, 72, 24, false, 'RE', 1),
+  row(5, 3, 72, 40, true, 'RE', 2),
+  row(5, 3, 120, 40, true, 'RE', 1),
+  row(5, 3, 120, 40, true, 'RE', 1),
+  row(3, 6, 240, 80, false, 'HS', 2),
+  row(3, 2.5, 200, 80, false, 'HS', 1),
+  row(3, 184 / 80, 184, 80, false, 'HS', 1),
+  row(3, 184 / 80, 184, 80, false, 'HS', 1),
+  row(3, 6, 480, 112, true, 'HS', 1),
+  row(3, 6, 672, 112, true, 'HS', 1),
+  row(5, 6, 672, 160, true, 'HS', 2),
+  row(5, 6, 960, 160, true, 'HS', 1),
+  row(5, 6, 960, 160, true, 'HS', 1),
+]);
+
+/** Paper Table 2 as implemented everywhere (head 1024, no SE on the last conv; spec D1, D2). */
+export const SMALL_BLOCKS: readonly BneckRow[] = Object.freeze([
+  row(3, 1, 16, 16, true, 'RE', 2),
+  row(3, 72 / 16, 72, 24, false, 'RE', 2),
+  row(3, 88 / 24, 88, 24, false, 'RE', 1),
+  row(5, 4, 96, 40, true, 'HS', 2),
+  row(5, 6, 240, 40, true, 'HS', 1),
+  row(5, 6, 240, 40, true, 'HS', 1),
+  row(5, 3, 120, 48, true, 'HS', 1),
+  row(5, 3, 144, 48, true, 'HS', 1),
+  row(5, 6, 288, 96, true, 'HS', 2),
+  row(5, 6, 576, 96, true, 'HS', 1),
+  row(5, 6, 576, 96, true, 'HS', 1),
+]);
+
+export const VARIANT_TABLES = {
+  large: { blocks: LARGE_BLOCKS, stem: 16, lastConv: 960, head: 1280 },
+  small: { blocks: SMALL_BLOCKS, stem: 16, lastConv: 576, head: 1024 },
+} as const;
+
+export type ModelSize = keyof typeof VARIANT_TABLES;
+
+/** Spec 1.1: nearest multiple of 8 (halves up), at least 8, never below 90% of v. */
+export function makeDivisible(v: number, divisor = 8, minValue = divisor): number {
+  let n = Math.max(minValue, Math.floor((v + divisor / 2) / divisor) * divisor);
+  if (n < 0.9 * v) n += divisor;
+  return n;
+}
+
+export interface MobileNetV3Options {
+  size: ModelSize;
+  /** width multiplier alpha (default 1.0) */
+  width?: number;
+  /** 'tf' (paper / TF-slim / Keras / timm, default) or 'torchvision' channel rules (spec 5.1) */
+  widthSemantics?: 'tf' | 'torchvision';
+  minimalistic?: boolean;
+  /** square size or [height, width]; multiples of 8 from 96 (default 224) */
+  resolution?: number | readonly [number, number];
+  /** number of classes (default 1000) */
+  classes?: number;
+  /** seed of the random weights (default 0) */
+  seed?: number;
+}
+
+export interface ResolvedBlock {
+  index: number; // torchvision features index
+  inC: number;
+  exp: number;
+  out: number;
+  k: number;
+  stride: number;
+  se: boolean;
+  squeeze: number;
+  act: Act;
+  residual: boolean;
+}
+
+export interface ResolvedVariant {
+  options: Required<Omit<MobileNetV3Options, 'resolution'>> & { resolution: [number, number] };
+  stem: number;
+  stemAct: Act;
+  blocks: ResolvedBlock[];
+  lastConv: number;
+  head: number;
+  headAct: Act;
+  name: string;
+}
+
+export class OptionError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`invalid option '${option}': ${message}`);
+    this.name = 'OptionError';
+  }
+}
+
+function resolveResolution(r: MobileNetV3Options['resolution']): [number, number] {
+  const hw: [number, number] = r === undefined ? [224, 224] : typeof r === 'number' ? [r, r] : [r[0], r[1]];
+  for (const v of hw) {
+    if (!Number.isInteger(v) || v < 96 || v % 8 !== 0 || v > 4096) {
+      throw new OptionError('resolution', `${JSON.stringify(r)}: each side must be a multiple of 8 between 96 and 4096`);
+    }
+  }
+  return hw;
+}
+
+/** Applies the width rules of spec section 5 to the paper tables. */
+export function resolveVariant(o: MobileNetV3Options): ResolvedVariant {
+  if (!(o.size in VARIANT_TABLES)) throw new OptionError('size', `'${String(o.size)}' (expected 'large' or 'small')`);
+  const width = o.width ?? 1.0;
+  if (typeof width !== 'number' || !Number.isFinite(width) || width <= 0 || width > 4) {
+    throw new OptionError('width', `${String(width)} (expected a number in (0, 4], e.g. 0.35, 0.5, 0.75, 1.0, 1.25)`);
+  }
+  const sem = o.widthSemantics ?? 'tf';
+  if (sem !== 'tf' && sem !== 'torchvision') throw new OptionError('widthSemantics', `'${String(sem)}' (expected 'tf' or 'torchvision')`);
+  const classes = o.classes ?? 1000;
+  if (!Number.isInteger(classes) || classes < 1 || classes > 100000) throw new OptionError('classes', `${String(classes)} (expected an integer >= 1)`);
+  const minimal = !!o.minimalistic;
+  const resolution = resolveResolution(o.resolution);
+  const seed = o.seed ?? 0;
+  const table = VARIANT_TABLES[o.size];
+  const nl = (x: 'RE' | 'HS'): Act => (minimal || x === 'RE' ? 'relu' : 'hswish');
+  const stem = makeDivisible(table.stem * width);
+  let inC = stem;
+  const blocks: ResolvedBlock[] = table.blocks.map((b, i) => {
+    const out = makeDivisible(b.out * width);
+    const exp = sem === 'tf' ? makeDivisible(inC * b.expFactor) : makeDivisible(b.exp * width);
+    const se = b.se && !minimal;
+    const blk: ResolvedBlock = {
+      index: i + 1,
+      inC,
+      exp,
+      out,
+      k: minimal ? 3 : b.k,
+      stride: b.stride,
+      se,
+      squeeze: se ? makeDivisible(exp / 4) : 0,
+      act: nl(b.nl),
+      residual: b.stride === 1 && inC === out,
+    };
+    inC = out;
+    return blk;
+  });
+  const lastConv = sem === 'tf' ? makeDivisible(table.lastConv * width) : 6 * inC;
+  // TF-slim finegrain_classification_mode (the paper's Table 9 Large rows): head unscaled.
+  const head = sem === 'tf' ? table.head : makeDivisible(table.head * width);
+  const name = `mobilenet_v3_${o.size}${minimal ? '_minimalistic' : ''}_${width}${sem === 'torchvision' ? '_tv' : ''}_${resolution[0]}x${resolution[1]}`;
+  return {
+    options: { size: o.size, width, widthSemantics: sem, minimalistic: minimal, resolution, classes, seed },
+    stem,
+    stemAct: minimal ? 'relu' : 'hswish',
+    blocks,
+    lastConv,
+    head,
+    headAct: minimal ? 'relu' : 'hswish',
+    name,
+  };
+}
+
+/**
+ * Builds the unfused IR (conv -> batch_norm -> act nodes, SE as pool/fc/fc/scale, residual
+ * as add), named after torchvision's state_dict keys. Weights are seeded random with
+ * placeholder BN statistics; see `seedWeights` in weights.ts for calibration.
+ */
+export function buildGraph(v: ResolvedVariant): Graph {
+  const rng = new Rng(v.options.seed * 7919 + 17);
+  const nodes: Node[] = [];
+  const [H, W] = v.options.resolution;
+  let cur = 'input';
+  let curC = 3;
+  const randW = (n: number, fanIn: number): Float32Array => rng.fill(n, -Math.sqrt(3 / fanIn), Math.sqrt(3 / fanIn));
+
+  const convBnAct = (prefix: string, inC: number, outC: number, k: number, stride: number, groups: number, act: Act | null): void => {
+    const pad = Math.floor((k - 1) / 2);
+    const inPerGroup = inC / groups;
+    nodes.push({
+      op: 'conv2d', name: `${prefix}.0`, input: cur, output: `${prefix}.0:out`, outC, kh: k, kw: k, strideH: stride, strideW: stride,
+      dilationH: 1, dilationW: 1, pad: [pad, pad, pad, pad], groups, weight: randW(outC * inPerGroup * k * k, inPerGroup * k * k), epilogue: { act: 'none' },
+    });
+    nodes.push({
+      op: 'batch_norm', name: `${prefix}.1`, input: `${prefix}.0:out`, output: `${prefix}.1:out`, eps: 1e-3,
+      gamma: rng.fill(outC, 0.8, 1.2), beta: rng.fill(outC, -0.1, 0.1), mean: new Float32Array(outC), variance: new Float32Array(outC).fill(1),
+    });
+    cur = `${prefix}.1:out`;
+    if (act) {
+      nodes.push({ op: 'act', name: `${prefix}.2`, input: cur, output: `${prefix}.2:out`, act });
+      cur = `${prefix}.2:out`;
+    }
+    curC = outC;
+  };
+  const linear = (name: string, inC: number, outC: number, act: Act | null): void => {
+    nodes.push({
+      op: 'conv2d', name, input: cur, output: `${name}:out`, outC, kh: 1, kw: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1,
+      pad: [0, 0, 0, 0], groups: 1, weight: randW(outC * inC, inC), bias: rng.fill(outC, -0.1, 0.1), epilogue: { act: 'none' },
+    });
+    cur = `${name}:out`;
+    if (act) {
+      nodes.push({ op: 'act', name: `${name}.act`, input: cur, output: `${name}.act:out`, act });
+      cur = `${name}.act:out`;
+    }
+    curC = outC;
+  };
+
+  convBnAct('features.0', 3, v.stem, 3, 2, 1, v.stemAct);
+  for (const b of v.blocks) {
+    const blockIn = cur;
+    const p = `features.${b.index}.block`;
+    let j = 0;
+    if (b.exp !== b.inC) convBnAct(`${p}.${j++}`, curC, b.exp, 1, 1, 1, b.act);
+    convBnAct(`${p}.${j++}`, curC, b.exp, b.k, b.stride, b.exp, b.act);
+    if (b.se) {
+      const s = `${p}.${j++}`;
+      const x = cur;
+      nodes.push({ op: 'global_avg_pool', name: `${s}.avgpool`, input: x, output: `${s}.avgpool:out` });
+      cur = `${s}.avgpool:out`;
+      linear(`${s}.fc1`, b.exp, b.squeeze, 'relu');
+      linear(`${s}.fc2`, b.squeeze, b.exp, 'hsigmoid');
+      nodes.push({ op: 'channel_scale', name: `${s}.scale`, input: x, scale: cur, output: `${s}.scale:out` });
+      cur = `${s}.scale:out`;
+      curC = b.exp;
+    }
+    convBnAct(`${p}.${j++}`, curC, b.out, 1, 1, 1, null);
+    if (b.residual) {
+      nodes.push({ op: 'add', name: `features.${b.index}.add`, inputs: [cur, blockIn], output: `features.${b.index}:out`, epilogue: { act: 'none' } });
+      cur = `features.${b.index}:out`;
+    }
+  }
+  convBnAct(`features.${v.blocks.length + 1}`, curC, v.lastConv, 1, 1, 1, v.headAct);
+  nodes.push({ op: 'global_avg_pool', name: 'avgpool', input: cur, output: 'avgpool:out' });
+  cur = 'avgpool:out';
+  linear('classifier.0', v.lastConv, v.head, v.headAct);
+  linear('classifier.3', v.head, v.options.classes, null);
+  return { name: v.name, inputs: [{ name: 'input', shape: { h: H, w: W, c: 3 } }], outputs: [cur], nodes };
+}

@@ -1,0 +1,26 @@
+/** global_pool: global average pool over all pixels (shaders/global_pool.wgsl). */
+import { defineKernel, MAX_WORKGROUPS_PER_DIM, ceilDiv, type KernelSpec } from './spec.js';
+
+export const GLOBAL_POOL: KernelSpec = defineKernel({
+  name: 'global_pool',
+  file: 'global_pool.wgsl',
+  bindings: [
+    { name: 'input', binding: 0, kind: 'read-only-storage' },
+    { name: 'output', binding: 1, kind: 'storage' },
+    { name: 'params', binding: 2, kind: 'uniform' },
+  ],
+  params: [
+    { name: 'pixels', type: 'u32' },
+    { name: 'c4', type: 'u32' },
+  ],
+  overrides: {},
+  workgroupSize: [64, 1, 1],
+  dispatchSize(params) {
+    // one workgroup per channel group
+    const n = params.c4;
+    if (!Number.isInteger(n) || n < 0) throw new Error(`global_pool: bad c4 ${n}`);
+    if (n <= MAX_WORKGROUPS_PER_DIM) return [n, 1, 1];
+    const y = ceilDiv(n, MAX_WORKGROUPS_PER_DIM);
+    return [ceilDiv(n, y), y, 1];
+  },
+});

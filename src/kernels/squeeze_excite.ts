@@ -1,0 +1,64 @@
+/**
+ * squeeze_excite: global average pool -> fc1 + act1 -> fc2 + act2 in one workgroup
+ * (shaders/squeeze_excite.wgsl); the output is the per-channel scale vector.
+ */
+import { ceilDiv, defineKernel, type KernelSpec } from './spec.js';
+import { packPointwise, type PackedLayer } from './pointwise.js';
+
+/** Largest c4 / sq4 the shader's workgroup arrays hold; the scheduler refuses larger. */
+export const SE_MAX_C4 = 512;
+export const SE_MAX_SQ4 = 128;
+
+export const SQUEEZE_EXCITE: KernelSpec = defineKernel({
+  name: 'squeeze_excite',
+  file: 'squeeze_excite.wgsl',
+  bindings: [
+    { name: 'input', binding: 0, kind: 'read-only-storage' },
+    { name: 'weights', binding: 1, kind: 'read-only-storage' },
+    { name: 'output', binding: 2, kind: 'storage' },
+    { name: 'params', binding: 3, kind: 'uniform' },
+  ],
+  params: [
+    { name: 'pixels', type: 'u32' },
+    { name: 'c4', type: 'u32' },
+    { name: 'sq4', type: 'u32' },
+    { name: 'w1_offset', type: 'u32' },
+    { name: 'b1_offset', type: 'u32' },
+    { name: 'w2_offset', type: 'u32' },
+    { name: 'b2_offset', type: 'u32' },
+    { name: 'act1', type: 'u32' },
+    { name: 'act2', type: 'u32' },
+  ],
+  overrides: {},
+  workgroupSize: [256, 1, 1],
+  dispatchSize(params) {
+    if (params.c4 > SE_MAX_C4 || params.sq4 > SE_MAX_SQ4) {
+      throw new Error(`squeeze_excite: c4=${params.c4} / sq4=${params.sq4} exceed ${SE_MAX_C4} / ${SE_MAX_SQ4}`);
+    }
+    return [1, 1, 1];
+  },
+});
+
+export interface PackedSqueezeExcite {
+  readonly w1: Float32Array;
+  readonly b1: Float32Array;
+  readonly w2: Float32Array;
+  readonly b2: Float32Array;
+}
+
+/** Packs fc1 [squeeze][channels] and fc2 [channels][squeeze] with the pointwise layout. */
+export function packSqueezeExcite(
+  fc1: Float32Array,
+  b1: Float32Array | undefined,
+  fc2: Float32Array,
+  b2: Float32Array | undefined,
+  channels: number,
+  squeeze: number,
+): PackedSqueezeExcite {
+  if (ceilDiv(channels, 4) > SE_MAX_C4 || ceilDiv(squeeze, 4) > SE_MAX_SQ4) {
+    throw new Error(`packSqueezeExcite: ${channels} channels / ${squeeze} squeeze exceed the kernel's limits`);
+  }
+  const l1: PackedLayer = packPointwise(fc1, squeeze, channels, b1);
+  const l2: PackedLayer = packPointwise(fc2, channels, squeeze, b2);
+  return { w1: l1.weights, b1: l1.bias, w2: l2.weights, b2: l2.bias };
+}

@@ -1,0 +1,187 @@
+/**
+ * The public runtime: pick a backend, load a model (graph -> passes -> Plan -> executor),
+ * run it. A model runs entirely on the GPU or entirely on the CPU (whole-graph fallback).
+ */
+import type { Graph } from './graph/ir.js';
+import { validate } from './graph/ir.js';
+import type { Plan, PlanStats } from './graph/plan.js';
+import { optimize } from './graph/passes/index.js';
+import { schedule } from './graph/scheduler.js';
+import { CpuExecutor } from './graph/cpu_executor.js';
+import { GpuExecutor } from './graph/gpu_executor.js';
+import { padChannels, unpadChannels } from './graph/layout.js';
+import { requestGpu, type GpuContext } from './gpu/device.js';
+import { PipelineCache } from './gpu/pipelines.js';
+import { resolveVariant, buildGraph, type MobileNetV3Options, type ResolvedVariant } from './graph/variants.js';
+import { calibrateBatchNorm } from './graph/calibrate.js';
+import { loadTorchvisionSafetensors } from './graph/import/torchvision_weights.js';
+import { countGraph } from './graph/stats.js';
+
+export type Backend = 'webgpu' | 'cpu';
+export type BackendChoice = Backend | 'auto';
+
+export interface RuntimeOptions {
+  backend?: BackendChoice;
+  /** use this device instead of requesting one (e.g. shared with a renderer) */
+  device?: GPUDevice;
+}
+
+/** Something `Runtime.load` can turn into a model: a graph plus metadata. */
+export interface ModelSource {
+  readonly name: string;
+  /** builds the graph (fresh weights each call) */
+  graph(): Graph;
+  /** trainable parameter count of the source model (before BN folding) */
+  readonly params?: number;
+  readonly variant?: ResolvedVariant;
+}
+
+export interface LoadOptions {
+  /** false: BatchNorm folding only, one dispatch per op (tests, benchmarks) */
+  fuse?: boolean;
+}
+
+export interface Tensor {
+  data: Float32Array;
+  h: number;
+  w: number;
+  c: number;
+}
+
+export class Model {
+  private constructor(
+    readonly name: string,
+    readonly backend: Backend,
+    readonly plan: Plan,
+    private readonly cpu: CpuExecutor | null,
+    private readonly gpu: GpuExecutor | null,
+  ) {}
+
+  /** @internal */
+  static async create(name: string, plan: Plan, backend: Backend, device: GPUDevice | null, cache: PipelineCache | null): Promise<Model> {
+    if (backend === 'webgpu') return new Model(name, backend, plan, null, await GpuExecutor.create(device!, plan, cache!));
+    return new Model(name, backend, plan, new CpuExecutor(plan), null);
+  }
+
+  get stats(): PlanStats {
+    return this.plan.stats;
+  }
+
+  get inputShape(): { h: number; w: number; c: number } {
+    const { h, w, c } = this.plan.input;
+    return { h, w, c };
+  }
+
+  /** GPU buffers held by this model (0 on the CPU path or after dispose). */
+  get gpuBuffers(): number {
+    return this.gpu?.bufferCount ?? 0;
+  }
+
+  /** Runs the model on an NHWC float32 input of inputShape; resolves to the first output (NHWC, unpadded). */
+  async run(input: Float32Array | Tensor): Promise<Float32Array> {
+    return (await this.runAll(input))[0];
+  }
+
+  async runAll(input: Float32Array | Tensor): Promise<Float32Array[]> {
+    const { h, w, c } = this.plan.input;
+    const data = input instanceof Float32Array ? input : input?.data;
+    if (!(input instanceof Float32Array)) {
+      if (!input || !(data instanceof Float32Array)) throw new TypeError(`model '${this.name}': input must be a Float32Array or {data: Float32Array, h, w, c}`);
+      if (input.h !== h || input.w !== w || input.c !== c) {
+        throw new RangeError(`model '${this.name}': input shape ${input.h}x${input.w}x${input.c} does not match the model input ${h}x${w}x${c} (NHWC)`);
+      }
+    }
+    if (data.length !== h * w * c) {
+      throw new RangeError(`model '${this.name}': input has ${data.length} values, expected ${h}x${w}x${c} = ${h * w * c} (NHWC float32)`);
+    }
+    const padded = padChannels(data, h * w, c);
+    const outs = this.gpu ? await this.gpu.run(padded) : this.cpu!.run(padded);
+    return outs.map((o, i) => unpadChannels(o, this.plan.outputs[i].h * this.plan.outputs[i].w, this.plan.outputs[i].c));
+  }
+
+  /** The GPU executor, for advanced use (encoding into your own command encoder). */
+  get gpuExecutor(): GpuExecutor | null {
+    return this.gpu;
+  }
+
+  dispose(): void {
+    this.gpu?.dispose();
+  }
+}
+
+export class Runtime {
+  private cache: PipelineCache | null;
+  private constructor(
+    readonly backend: Backend,
+    /** why this backend was chosen */
+    readonly reason: string,
+    readonly gpu: GpuContext | null,
+  ) {
+    this.cache = gpu ? new PipelineCache(gpu.device) : null;
+  }
+
+  /** @internal */
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const choice = opts.backend ?? 'auto';
+    if (!['webgpu', 'cpu', 'auto'].includes(choice)) throw new Error(`invalid option 'backend': '${String(choice)}' (expected 'webgpu', 'cpu' or 'auto')`);
+    if (choice === 'cpu') return new Runtime('cpu', 'backend "cpu" requested', null);
+    if (opts.device) {
+      return new Runtime('webgpu', 'device supplied by the caller', { device: opts.device, adapter: null as unknown as GPUAdapter, adapterName: 'caller device', isSoftware: false });
+    }
+    try {
+      const ctx = await requestGpu();
+      return new Runtime('webgpu', `WebGPU adapter: ${ctx.adapterName}`, ctx);
+    } catch (e) {
+      if (choice === 'webgpu') throw e;
+      return new Runtime('cpu', `no WebGPU: ${(e as Error).message}; using the CPU path`, null);
+    }
+  }
+
+  /** Plans a source without creating an executor (inspection, tests). */
+  plan(source: ModelSource, opts: LoadOptions = {}): Plan {
+    return planSource(source, opts);
+  }
+
+  async load(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
+    const plan = planSource(source, opts);
+    return Model.create(source.name, plan, this.backend, this.gpu?.device ?? null, this.cache);
+  }
+
+  dispose(): void {
+    this.gpu?.device.destroy();
+  }
+}
+
+export function planSource(source: ModelSource, opts: LoadOptions = {}): Plan {
+  const g = source.graph();
+  validate(g);
+  return schedule(optimize(g, opts), source.params ?? countGraph(g).params);
+}
+
+export const createRuntime = (opts?: RuntimeOptions): Promise<Runtime> => Runtime.create(opts);
+
+export interface MobileNetV3SourceOptions extends MobileNetV3Options {
+  /** torchvision state_dict as safetensors bytes; default: seeded random weights (BN calibrated) */
+  weights?: Uint8Array;
+  /** file name used in error messages */
+  weightsName?: string;
+}
+
+/** A native MobileNetV3 variant (spec sections 2-5). Options are validated here. */
+export function mobilenetV3(opts: MobileNetV3SourceOptions): ModelSource {
+  const variant = resolveVariant(opts);
+  const build = (): Graph => {
+    const g = buildGraph(variant);
+    if (opts.weights) loadTorchvisionSafetensors(g, opts.weights, opts.weightsName ?? 'weights.safetensors');
+    else calibrateBatchNorm(g, variant.options.seed);
+    return g;
+  };
+  let cached: Graph | null = null;
+  const params = countGraph(buildGraph(variant)).params;
+  return {
+    name: variant.name,
+    variant,
+    params,
+    graph: () => (cached ??= build()),
+  };
+}
