@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 export { createRuntime, mobilenetV3, Runtime, Model, planSource } from './runtime.js';
 export type { Backend, BackendChoice, RuntimeOptions, ModelSource, LoadOptions, Tensor, MobileNetV3SourceOptions } from './runtime.js';
 export type { MobileNetV3Options, ResolvedVariant, ModelSize } from './graph/variants.js';

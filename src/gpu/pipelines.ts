@@ -89,7 +89,7 @@ export class PipelineCache {
   }
 
   /** The pipeline for `spec` with these override values (compiled once, then cached). */
-  get(spec: KernelSpec, overrides: OverrideValues, label?: string): Promise<CachedPipeline> {
+  async get(spec: KernelSpec, overrides: OverrideValues, label?: string): Promise<CachedPipeline> {
     const key = overrideKey(spec, overrides);
     let p = this.pipelines.get(key);
     if (!p) {

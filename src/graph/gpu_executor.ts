@@ -148,6 +148,44 @@ export class GpuExecutor {
     });
   }
 
+  /**
+   * Per-dispatch GPU time from timestamp queries: each step in its own compute pass with
+   * begin/end timestamps (so the numbers include a pass boundary each). Needs the
+   * 'timestamp-query' feature on the device. Sorted by time, slowest first.
+   */
+  async profile(input: Float32Array): Promise<{ label: string; node: string; kernel: string; ms: number }[]> {
+    const { device, plan } = this;
+    if (!device.features.has('timestamp-query')) throw new Error('profile: the device has no timestamp-query feature');
+    const n = plan.steps.length;
+    const qs = device.createQuerySet({ type: 'timestamp', count: 2 * n });
+    const resolve = device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      device.queue.writeBuffer(this.slots[plan.input.slot], 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+      const e = device.createCommandEncoder({ label: `${plan.name}:profile` });
+      plan.steps.forEach((s, i) => {
+        const pass = e.beginComputePass({ label: s.label, timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        pass.setPipeline(this.pipelines[i]);
+        pass.setBindGroup(0, this.bindGroups[i]);
+        pass.dispatchWorkgroups(...s.dispatch);
+        pass.end();
+      });
+      e.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
+      e.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);
+      device.queue.submit([e.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      return plan.steps
+        .map((s, i) => ({ label: s.label, node: s.node, kernel: s.kernel, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }))
+        .sort((a, b) => b.ms - a.ms);
+    } finally {
+      qs.destroy();
+      resolve.destroy();
+      read.destroy();
+    }
+  }
+
   /** Reads the start of an activation slot (debugging, per-layer tests). */
   async readSlot(slot: number, bytes: number): Promise<Float32Array> {
     const b = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });

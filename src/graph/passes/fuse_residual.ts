@@ -1,7 +1,8 @@
 /**
  * add(a, b) without an activation, where one operand is a conv2d output read by nothing
  * else and that conv has no residual yet, becomes the conv's `epilogue.residual` (the add's
- * clamp becomes the conv's postClamp). The conv then writes the add's output tensor.
+ * clamp becomes the conv's postClamp). The conv then writes the add's output tensor. The
+ * other operand must be produced before that conv (it is read at the conv's position).
  */
 import { type Graph, type Node, type Conv2dNode, consumers, mergedOrigin } from '../ir.js';
 
@@ -19,7 +20,10 @@ export function fuseResidual(g: Graph): Graph {
       for (const [mine, other] of [[0, 1], [1, 0]] as const) {
         const pi = producer.get(n.inputs[mine]);
         const p = pi === undefined ? undefined : out[pi];
-        if (p?.op === 'conv2d' && isPointwise(p) && !p.epilogue.residual && !p.epilogue.postClamp && readers.get(n.inputs[mine])?.length === 1 && !g.outputs.includes(n.inputs[mine])) {
+        // the conv moves nothing, so the residual must already exist where the conv runs
+        const oi = producer.get(n.inputs[other]);
+        const residualReady = oi === undefined || oi < pi!;
+        if (p?.op === 'conv2d' && isPointwise(p) && residualReady && !p.epilogue.residual && !p.epilogue.postClamp && readers.get(n.inputs[mine])?.length === 1 && !g.outputs.includes(n.inputs[mine])) {
           out[pi!] = { ...p, output: n.output, origin: mergedOrigin(p, n), epilogue: { ...p.epilogue, residual: n.inputs[other], ...(n.epilogue.postClamp ? { postClamp: n.epilogue.postClamp } : {}) } };
           producer.set(n.output, pi!);
           done = true;

@@ -8,6 +8,7 @@
  */
 import { type Graph, type Node, type Conv2dNode, consumers, inferShapes, mergedOrigin } from '../ir.js';
 import { SE_MAX_C4, SE_MAX_SQ4 } from '../../kernels/squeeze_excite.js';
+import { isPointwise } from './fuse_residual.js';
 
 const isFc = (n: Node | undefined): n is Conv2dNode =>
   n?.op === 'conv2d' && n.kh === 1 && n.kw === 1 && n.groups === 1 && !n.prologue && !n.epilogue.residual && !n.epilogue.clamp && !n.epilogue.postClamp;
@@ -45,7 +46,8 @@ export function fuseSqueezeExcite(g: Graph): Graph {
     if (n.op !== 'channel_scale') continue;
     const rs = r2.get(n.output);
     const next = rs?.length === 1 && !g.outputs.includes(n.output) ? rs[0] : undefined;
-    if (next?.op === 'conv2d' && next.kh === 1 && next.kw === 1 && next.groups === 1 && next.strideH === 1 && next.strideW === 1 && !next.prologue) {
+    // only the pointwise kernel has the seScale prologue (a padded 1x1 conv runs on conv2d)
+    if (next?.op === 'conv2d' && isPointwise(next) && !next.prologue) {
       fusedConv.set(next, { ...next, input: n.input, prologue: { seScale: n.scale }, origin: mergedOrigin(n, next) });
       drop.add(n);
     }
