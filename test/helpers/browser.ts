@@ -1,0 +1,31 @@
+/**
+ * Shared e2e plumbing: a Vite dev server for demo/ on 127.0.0.1 and Debian's chromium driven
+ * by Playwright (never `playwright install`: it downloads).
+ */
+import { createServer, type ViteDevServer } from 'vite';
+import { chromium, type Browser } from 'playwright';
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function startDemoServer(): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+  await server.listen();
+  const addr = server.httpServer!.address();
+  if (!addr || typeof addr === 'string') throw new Error('vite: no address');
+  return { server, url: `http://127.0.0.1:${addr.port}/` };
+}
+
+export async function launchChromium(webgpu: boolean): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: webgpu ? [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] : CHROMIUM_ARGS,
+  });
+}
