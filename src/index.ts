@@ -9,3 +9,6 @@ export { GraphError } from './graph/ir.js';
 export { ModelFormatError } from './graph/import/errors.js';
 export { readSafetensors, writeSafetensors } from './graph/import/safetensors.js';
 export { countGraph } from './graph/stats.js';
+export type { Preprocess, ImageLike } from './graph/preprocess.js';
+export { preprocessImage, PREPROCESS_PRESETS } from './graph/preprocess.js';
+export type { ModelTask } from './runtime.js';

@@ -16,6 +16,7 @@ import { resolveVariant, buildGraph, type MobileNetV3Options, type ResolvedVaria
 import { calibrateBatchNorm } from './graph/calibrate.js';
 import { loadTorchvisionSafetensors } from './graph/import/torchvision_weights.js';
 import { countGraph } from './graph/stats.js';
+import { type Preprocess, type ImageLike, isImageLike, preprocessImage } from './graph/preprocess.js';
 
 export type Backend = 'webgpu' | 'cpu';
 export type BackendChoice = Backend | 'auto';
@@ -34,7 +35,18 @@ export interface ModelSource {
   /** trainable parameter count of the source model (before BN folding) */
   readonly params?: number;
   readonly variant?: ResolvedVariant;
+  /** how an image becomes the input tensor (lets `model.run(image)` take images) */
+  readonly preprocess?: Preprocess;
+  /** what the outputs mean, for heads and the CLI */
+  readonly task?: ModelTask;
 }
+
+/** What a model's output is, so post-processing and the CLI know how to decode it. */
+export type ModelTask =
+  | { kind: 'classification'; /** index of the first real class (1 when index 0 is background) */ labelOffset: number; softmax: boolean }
+  | { kind: 'detection'; format: string }
+  | { kind: 'segmentation'; format: string }
+  | { kind: 'features' };
 
 export interface LoadOptions {
   /** false: BatchNorm folding only, one dispatch per op (tests, benchmarks) */
@@ -49,6 +61,10 @@ export interface Tensor {
 }
 
 export class Model {
+  /** set by Runtime.load from the source */
+  preprocess?: Preprocess;
+  task?: ModelTask;
+
   private constructor(
     readonly name: string,
     readonly backend: Backend,
@@ -78,12 +94,16 @@ export class Model {
   }
 
   /** Runs the model on an NHWC float32 input of inputShape; resolves to the first output (NHWC, unpadded). */
-  async run(input: Float32Array | Tensor): Promise<Float32Array> {
+  async run(input: Float32Array | Tensor | ImageLike): Promise<Float32Array> {
     return (await this.runAll(input))[0];
   }
 
-  async runAll(input: Float32Array | Tensor): Promise<Float32Array[]> {
+  async runAll(input: Float32Array | Tensor | ImageLike): Promise<Float32Array[]> {
     const { h, w, c } = this.plan.input;
+    if (isImageLike(input)) {
+      if (!this.preprocess) throw new TypeError(`model '${this.name}' declares no preprocessing, so it takes tensors, not images`);
+      input = preprocessImage(input, this.preprocess);
+    }
     const data = input instanceof Float32Array ? input : input?.data;
     if (!(input instanceof Float32Array)) {
       if (!input || !(data instanceof Float32Array)) throw new TypeError(`model '${this.name}': input must be a Float32Array or {data: Float32Array, h, w, c}`);
@@ -144,7 +164,10 @@ export class Runtime {
 
   async load(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
     const plan = planSource(source, opts);
-    return Model.create(source.name, plan, this.backend, this.gpu?.device ?? null, this.cache);
+    const m = await Model.create(source.name, plan, this.backend, this.gpu?.device ?? null, this.cache);
+    m.preprocess = source.preprocess;
+    m.task = source.task;
+    return m;
   }
 
   dispose(): void {

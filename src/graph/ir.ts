@@ -139,6 +139,135 @@ export interface ReshapeNode {
   shape: TensorShape;
 }
 
+
+/** A constant tensor (weights used as data: scalars, per-channel vectors, anchors). */
+export interface ConstantNode {
+  op: 'constant';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  output: string;
+  shape: TensorShape;
+  /** NHWC, h*w*c values */
+  data: Float32Array;
+}
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+
+/**
+ * Elementwise a (op) b with broadcasting of b: b is the same shape as a, 1x1xC (per
+ * channel) or 1x1x1 (scalar). Importers emit this; the canonicalize pass turns the common
+ * cases into add / channel_scale / a 1x1 depthwise conv (constant operand).
+ */
+export interface BinaryNode {
+  op: 'binary';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  kind: BinaryOp;
+  inputs: [string, string];
+  output: string;
+  epilogue: Epilogue;
+}
+
+export type ResizeCoord = 'half_pixel' | 'align_corners' | 'asymmetric' | 'pytorch_half_pixel';
+
+/** Spatial resize (channels unchanged). */
+export interface ResizeNode {
+  op: 'resize';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+  outH: number;
+  outW: number;
+  mode: 'bilinear' | 'nearest';
+  coord: ResizeCoord;
+}
+
+/** Concatenation along channels (NHWC axis 3). */
+export interface ConcatNode {
+  op: 'concat';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  inputs: string[];
+  output: string;
+}
+
+/** Spatial zero (or constant) padding [top, left, bottom, right]. */
+export interface PadNode {
+  op: 'pad';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+  pad: [number, number, number, number];
+  value: number;
+}
+
+/** Max or average pooling with a window (global pooling is global_avg_pool). */
+export interface Pool2dNode {
+  op: 'pool2d';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  kind: 'max' | 'avg';
+  input: string;
+  output: string;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  pad: [number, number, number, number];
+  /** avg only: divide by the full window (true) or by the valid taps (false, TF/TFLite) */
+  countIncludePad: boolean;
+}
+
+/** Softmax over channels at every pixel. */
+export interface SoftmaxNode {
+  op: 'softmax';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+}
+
+/** Transposed convolution (dense). weight: [inC][outC][kh][kw] (ONNX/PyTorch layout). */
+export interface ConvTransposeNode {
+  op: 'conv_transpose';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+  outC: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  /** [top, left, bottom, right] cropped from the full transposed output */
+  pad: [number, number, number, number];
+  /** extra rows/cols at the bottom/right (ONNX output_padding) */
+  outputPadding: [number, number];
+  weight: Float32Array;
+  bias?: Float32Array;
+  epilogue: Epilogue;
+}
+
+/** Index of the largest channel at every pixel, as a float (1 channel). */
+export interface ArgmaxNode {
+  op: 'argmax';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  input: string;
+  output: string;
+}
+
 export type Node =
   | Conv2dNode
   | BatchNormNode
@@ -147,7 +276,16 @@ export type Node =
   | ChannelScaleNode
   | GlobalAvgPoolNode
   | SqueezeExciteNode
-  | ReshapeNode;
+  | ReshapeNode
+  | ConstantNode
+  | BinaryNode
+  | ResizeNode
+  | ConcatNode
+  | PadNode
+  | Pool2dNode
+  | SoftmaxNode
+  | ConvTransposeNode
+  | ArgmaxNode;
 
 export type OpName = Node['op'];
 
@@ -193,6 +331,25 @@ export function nodeInputs(n: Node): string[] {
     }
     case 'channel_scale':
       return [n.input, n.scale];
+    case 'binary': {
+      const r: string[] = [...n.inputs];
+      if (n.epilogue.residual) r.push(n.epilogue.residual);
+      return r;
+    }
+    case 'concat':
+      return [...n.inputs];
+    case 'constant':
+      return [];
+    case 'conv_transpose': {
+      const r = [n.input];
+      if (n.epilogue.residual) r.push(n.epilogue.residual);
+      return r;
+    }
+    case 'resize':
+    case 'pad':
+    case 'pool2d':
+    case 'softmax':
+    case 'argmax':
     case 'batch_norm':
     case 'act':
     case 'global_avg_pool':
@@ -294,10 +451,63 @@ export function inferShapes(g: Graph): Map<string, TensorShape> {
       case 'reshape': {
         const x = ins[0];
         if (x.h * x.w * x.c !== n.shape.h * n.shape.w * n.shape.c) throw new GraphError(`cannot reshape ${x.h}x${x.w}x${x.c} to ${n.shape.h}x${n.shape.w}x${n.shape.c}`, n.name);
-        if (n.shape.c !== x.c && !(x.h === 1 && x.w === 1) && !(n.shape.h === 1 && n.shape.w === 1 && x.c === n.shape.c)) {
-          throw new GraphError('only reshapes that keep the channel layout are supported', n.name);
+        // the data is shared, so the padded NHWC layout must not change
+        if (n.shape.c !== x.c && !(x.h * x.w === 1 && n.shape.h * n.shape.w === 1)) {
+          throw new GraphError(`reshape ${x.h}x${x.w}x${x.c} -> ${n.shape.h}x${n.shape.w}x${n.shape.c} changes the channel layout (unsupported)`, n.name);
         }
         out = n.shape;
+        break;
+      }
+      case 'constant':
+        if (n.data.length !== n.shape.h * n.shape.w * n.shape.c) throw new GraphError(`has ${n.data.length} values for shape ${n.shape.h}x${n.shape.w}x${n.shape.c}`, n.name);
+        out = n.shape;
+        break;
+      case 'binary': {
+        const [a, b] = ins;
+        const same = a.h === b.h && a.w === b.w && a.c === b.c;
+        const perChannel = b.h === 1 && b.w === 1 && (b.c === a.c || b.c === 1);
+        if (!same && !perChannel) throw new GraphError(`cannot broadcast ${b.h}x${b.w}x${b.c} onto ${a.h}x${a.w}x${a.c} (second operand must be the same shape, 1x1xC or 1x1x1)`, n.name);
+        out = a;
+        break;
+      }
+      case 'resize':
+        if (!(n.outH >= 1 && n.outW >= 1)) throw new GraphError(`bad output size ${n.outH}x${n.outW}`, n.name);
+        out = { h: n.outH, w: n.outW, c: ins[0].c };
+        break;
+      case 'concat': {
+        if (ins.length < 1) throw new GraphError('concat needs inputs', n.name);
+        for (const x of ins) if (x.h !== ins[0].h || x.w !== ins[0].w) throw new GraphError(`inputs ${ins.map((i) => `${i.h}x${i.w}x${i.c}`).join(', ')} differ spatially`, n.name);
+        out = { h: ins[0].h, w: ins[0].w, c: ins.reduce((a, x) => a + x.c, 0) };
+        break;
+      }
+      case 'pad': {
+        const x = ins[0];
+        if (n.pad.some((p) => p < 0 || !Number.isInteger(p))) throw new GraphError(`negative or fractional padding [${n.pad.join(', ')}]`, n.name);
+        out = { h: x.h + n.pad[0] + n.pad[2], w: x.w + n.pad[1] + n.pad[3], c: x.c };
+        break;
+      }
+      case 'pool2d': {
+        const x = ins[0];
+        const oh = convOutSize(x.h, n.kh, n.strideH, 1, n.pad[0], n.pad[2]);
+        const ow = convOutSize(x.w, n.kw, n.strideW, 1, n.pad[1], n.pad[3]);
+        if (oh < 1 || ow < 1) throw new GraphError(`input ${x.h}x${x.w} is too small for a ${n.kh}x${n.kw} pool`, n.name);
+        out = { h: oh, w: ow, c: x.c };
+        break;
+      }
+      case 'softmax':
+        out = ins[0];
+        break;
+      case 'argmax':
+        out = { h: ins[0].h, w: ins[0].w, c: 1 };
+        break;
+      case 'conv_transpose': {
+        const x = ins[0];
+        if (n.weight.length !== x.c * n.outC * n.kh * n.kw) throw new GraphError(`weight has ${n.weight.length} values, expected ${x.c * n.outC * n.kh * n.kw} ([${x.c},${n.outC},${n.kh},${n.kw}])`, n.name);
+        if (n.bias && n.bias.length !== n.outC) throw new GraphError(`bias has ${n.bias.length} values, expected ${n.outC}`, n.name);
+        const oh = (x.h - 1) * n.strideH + n.kh - n.pad[0] - n.pad[2] + n.outputPadding[0];
+        const ow = (x.w - 1) * n.strideW + n.kw - n.pad[1] - n.pad[3] + n.outputPadding[1];
+        if (oh < 1 || ow < 1) throw new GraphError(`output ${oh}x${ow} is empty`, n.name);
+        out = { h: oh, w: ow, c: n.outC };
         break;
       }
       default:

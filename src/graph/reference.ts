@@ -3,7 +3,7 @@
  * the Plan, the packing and the kernels: plain loops on unpadded NHWC arrays. Used as the
  * oracle for the CPU path and for BatchNorm calibration of seeded weights.
  */
-import { type Graph, type Node, type Epilogue, type TensorShape, inferShapes, unreachable } from './ir.js';
+import { type Graph, type Node, type Epilogue, type TensorShape, type ResizeCoord, type BinaryOp, inferShapes, unreachable } from './ir.js';
 import type { Act } from '../kernels/spec.js';
 
 export interface RefTensor {
@@ -90,6 +90,127 @@ function pool(x: RefTensor): Float64Array {
   return y;
 }
 
+
+/** Source coordinate of output index `d` for a resize from `inSize` to `outSize`. */
+export function resizeSource(d: number, inSize: number, outSize: number, coord: ResizeCoord): number {
+  switch (coord) {
+    case 'half_pixel':
+      return (d + 0.5) * (inSize / outSize) - 0.5;
+    case 'pytorch_half_pixel':
+      return outSize > 1 ? (d + 0.5) * (inSize / outSize) - 0.5 : 0;
+    case 'align_corners':
+      return outSize > 1 ? (d * (inSize - 1)) / (outSize - 1) : 0;
+    case 'asymmetric':
+      return d * (inSize / outSize);
+    default:
+      return unreachable(coord, 'resize coordinate mode');
+  }
+}
+
+function resize(n: Extract<Node, { op: 'resize' }>, x: RefTensor): Float64Array {
+  const { h: ih, w: iw, c } = x.shape;
+  const y = new Float64Array(n.outH * n.outW * c);
+  for (let oy = 0; oy < n.outH; oy++) {
+    const sy = resizeSource(oy, ih, n.outH, n.coord);
+    for (let ox = 0; ox < n.outW; ox++) {
+      const sx = resizeSource(ox, iw, n.outW, n.coord);
+      const ob = (oy * n.outW + ox) * c;
+      if (n.mode === 'nearest') {
+        const iy = Math.min(Math.max(Math.floor(sy), 0), ih - 1);
+        const ix = Math.min(Math.max(Math.floor(sx), 0), iw - 1);
+        for (let k = 0; k < c; k++) y[ob + k] = x.data[(iy * iw + ix) * c + k];
+        continue;
+      }
+      const cy = Math.min(Math.max(sy, 0), ih - 1);
+      const cx = Math.min(Math.max(sx, 0), iw - 1);
+      const y0 = Math.floor(cy);
+      const x0 = Math.floor(cx);
+      const y1 = Math.min(y0 + 1, ih - 1);
+      const x1 = Math.min(x0 + 1, iw - 1);
+      const fy = cy - y0;
+      const fx = cx - x0;
+      for (let k = 0; k < c; k++) {
+        const v00 = x.data[(y0 * iw + x0) * c + k];
+        const v01 = x.data[(y0 * iw + x1) * c + k];
+        const v10 = x.data[(y1 * iw + x0) * c + k];
+        const v11 = x.data[(y1 * iw + x1) * c + k];
+        y[ob + k] = (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy;
+      }
+    }
+  }
+  return y;
+}
+
+function binaryOp(kind: BinaryOp, a: number, b: number): number {
+  switch (kind) {
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return a * b;
+    case 'div':
+      return a / b;
+    case 'max':
+      return Math.max(a, b);
+    case 'min':
+      return Math.min(a, b);
+    default:
+      return unreachable(kind, 'binary op');
+  }
+}
+
+function pool2d(n: Extract<Node, { op: 'pool2d' }>, x: RefTensor, out: TensorShape): Float64Array {
+  const { h: ih, w: iw, c } = x.shape;
+  const y = new Float64Array(out.h * out.w * c);
+  for (let oy = 0; oy < out.h; oy++) {
+    for (let ox = 0; ox < out.w; ox++) {
+      for (let k = 0; k < c; k++) {
+        let acc = n.kind === 'max' ? -Infinity : 0;
+        let count = 0;
+        for (let ky = 0; ky < n.kh; ky++) {
+          const iy = oy * n.strideH - n.pad[0] + ky;
+          if (iy < 0 || iy >= ih) continue;
+          for (let kx = 0; kx < n.kw; kx++) {
+            const ix = ox * n.strideW - n.pad[1] + kx;
+            if (ix < 0 || ix >= iw) continue;
+            const v = x.data[(iy * iw + ix) * c + k];
+            acc = n.kind === 'max' ? Math.max(acc, v) : acc + v;
+            count++;
+          }
+        }
+        y[(oy * out.w + ox) * c + k] = n.kind === 'max' ? acc : acc / (n.countIncludePad ? n.kh * n.kw : Math.max(count, 1));
+      }
+    }
+  }
+  return y;
+}
+
+function convTranspose(n: Extract<Node, { op: 'conv_transpose' }>, x: RefTensor, out: TensorShape, res?: Float64Array): Float64Array {
+  const { h: ih, w: iw, c: ic } = x.shape;
+  const oc = n.outC;
+  const acc = new Float64Array(out.h * out.w * oc);
+  for (let iy = 0; iy < ih; iy++) {
+    for (let ix = 0; ix < iw; ix++) {
+      for (let ky = 0; ky < n.kh; ky++) {
+        const oy = iy * n.strideH - n.pad[0] + ky;
+        if (oy < 0 || oy >= out.h) continue;
+        for (let kx = 0; kx < n.kw; kx++) {
+          const ox = ix * n.strideW - n.pad[1] + kx;
+          if (ox < 0 || ox >= out.w) continue;
+          for (let i = 0; i < ic; i++) {
+            const v = x.data[(iy * iw + ix) * ic + i];
+            const wb = ((i * oc) * n.kh + ky) * n.kw + kx;
+            for (let o = 0; o < oc; o++) acc[(oy * out.w + ox) * oc + o] += v * n.weight[wb + o * n.kh * n.kw];
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < acc.length; i++) acc[i] = applyEpilogue(n.epilogue, acc[i] + (n.bias ? n.bias[i % oc] : 0), res ? res[i] : 0);
+  return acc;
+}
+
 export interface ReferenceHooks {
   /** called before a node runs with its input tensors; may mutate the node (calibration) */
   beforeNode?(node: Node, inputs: RefTensor[]): void;
@@ -160,6 +281,70 @@ export function runReference(g: Graph, inputs: Record<string, Float64Array | Flo
       }
       case 'reshape':
         data = t(n.input).data;
+        break;
+      case 'constant':
+        data = Float64Array.from(n.data);
+        break;
+      case 'binary': {
+        const a = t(n.inputs[0]);
+        const b = t(n.inputs[1]);
+        const r = n.epilogue.residual ? t(n.epilogue.residual).data : undefined;
+        const bLen = b.data.length;
+        const c = a.shape.c;
+        data = a.data.map((v, i) => applyEpilogue(n.epilogue, binaryOp(n.kind, v, b.data[bLen === a.data.length ? i : bLen === 1 ? 0 : i % c]), r ? r[i] : 0));
+        break;
+      }
+      case 'resize':
+        data = resize(n, t(n.input));
+        break;
+      case 'concat': {
+        const xs = n.inputs.map(t);
+        const pixels = out.h * out.w;
+        data = new Float64Array(pixels * out.c);
+        let off = 0;
+        for (const x of xs) {
+          for (let p = 0; p < pixels; p++) for (let k = 0; k < x.shape.c; k++) data[p * out.c + off + k] = x.data[p * x.shape.c + k];
+          off += x.shape.c;
+        }
+        break;
+      }
+      case 'pad': {
+        const x = t(n.input);
+        data = new Float64Array(out.h * out.w * out.c).fill(n.value);
+        for (let y = 0; y < x.shape.h; y++) for (let xx = 0; xx < x.shape.w; xx++) for (let k = 0; k < out.c; k++) {
+          data[((y + n.pad[0]) * out.w + xx + n.pad[1]) * out.c + k] = x.data[(y * x.shape.w + xx) * out.c + k];
+        }
+        break;
+      }
+      case 'pool2d':
+        data = pool2d(n, t(n.input), out);
+        break;
+      case 'softmax': {
+        const x = t(n.input);
+        const c = out.c;
+        data = new Float64Array(x.data.length);
+        for (let p = 0; p < x.data.length / c; p++) {
+          let m = -Infinity;
+          for (let k = 0; k < c; k++) m = Math.max(m, x.data[p * c + k]);
+          let sum = 0;
+          for (let k = 0; k < c; k++) sum += (data[p * c + k] = Math.exp(x.data[p * c + k] - m));
+          for (let k = 0; k < c; k++) data[p * c + k] /= sum;
+        }
+        break;
+      }
+      case 'argmax': {
+        const x = t(n.input);
+        const c = x.shape.c;
+        data = new Float64Array(out.h * out.w);
+        for (let p = 0; p < data.length; p++) {
+          let best = 0;
+          for (let k = 1; k < c; k++) if (x.data[p * c + k] > x.data[p * c + best]) best = k;
+          data[p] = best;
+        }
+        break;
+      }
+      case 'conv_transpose':
+        data = convTranspose(n, t(n.input), out, n.epilogue.residual ? t(n.epilogue.residual).data : undefined);
         break;
       default:
         unreachable(n, 'op');

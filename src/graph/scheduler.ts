@@ -152,6 +152,16 @@ export function schedule(g: Graph, originalParams?: number): Plan {
         throw new GraphError('internal: batch_norm reached the scheduler (run optimize() first)', n.name);
       case 'reshape':
         break;
+      case 'constant':
+      case 'binary':
+      case 'resize':
+      case 'concat':
+      case 'pad':
+      case 'pool2d':
+      case 'softmax':
+      case 'conv_transpose':
+      case 'argmax':
+        throw new GraphError(`op '${n.op}' has no kernel yet`, n.name);
       default:
         unreachable(n, 'op');
     }

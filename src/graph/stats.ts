@@ -34,6 +34,20 @@ export function countGraph(g: Graph): { params: number; macs: number; perNode: N
         params = n.fc1.weight.length + n.fc1.bias.length + n.fc2.weight.length + n.fc2.bias.length;
         macs = n.fc1.weight.length + n.fc2.weight.length;
         break;
+      case 'conv_transpose': {
+        const x = shapes.get(n.input)!;
+        params = n.weight.length + (n.bias?.length ?? 0);
+        macs = x.h * x.w * x.c * n.outC * n.kh * n.kw;
+        break;
+      }
+      case 'constant':
+      case 'binary':
+      case 'resize':
+      case 'concat':
+      case 'pad':
+      case 'pool2d':
+      case 'softmax':
+      case 'argmax':
       case 'act':
       case 'add':
       case 'channel_scale':
