@@ -50,4 +50,7 @@ else
   log "node_modules up to date"
 fi
 
+log "fetching test assets (real models, photos) into .cache/assets"
+bash scripts/fetch_assets.sh >/dev/null
+
 log "done"

@@ -16,7 +16,7 @@ import { resolveVariant, buildGraph, type MobileNetV3Options, type ResolvedVaria
 import { calibrateBatchNorm } from './graph/calibrate.js';
 import { loadTorchvisionSafetensors } from './graph/import/torchvision_weights.js';
 import { countGraph } from './graph/stats.js';
-import { type Preprocess, type ImageLike, isImageLike, preprocessImage } from './graph/preprocess.js';
+import { type Preprocess, type ImageLike, isImageLike, preprocessImage, PREPROCESS_PRESETS } from './graph/preprocess.js';
 
 export type Backend = 'webgpu' | 'cpu';
 export type BackendChoice = Backend | 'auto';
@@ -205,6 +205,8 @@ export function mobilenetV3(opts: MobileNetV3SourceOptions): ModelSource {
     name: variant.name,
     variant,
     params,
+    preprocess: { ...PREPROCESS_PRESETS.paper(), height: variant.options.resolution[0], width: variant.options.resolution[1] },
+    task: { kind: 'classification', labelOffset: 0, softmax: false },
     graph: () => (cached ??= build()),
   };
 }

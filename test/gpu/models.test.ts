@@ -1,0 +1,124 @@
+/**
+ * Whole models on WebGPU (Node + Dawn; SwiftShader in CI) vs the CPU executor: every size x
+ * width x minimalistic combination at 224 plus two non-square resolutions, fused and unfused.
+ * Without a WebGPU adapter these tests FAIL; set MNV3_SKIP_GPU=1 to skip them explicitly.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, mobilenetV3, type MobileNetV3SourceOptions, type Model, type Runtime } from '../../src/runtime.js';
+import { argmax, compare, seededInput } from '../helpers/compare.js';
+
+const SKIP = process.env.MNV3_SKIP_GPU === '1';
+
+interface Case {
+  label: string;
+  opts: MobileNetV3SourceOptions;
+  hw: [number, number];
+}
+
+const cases: Case[] = [];
+let seed = 0;
+for (const size of ['large', 'small'] as const) {
+  for (const width of [0.35, 0.75, 1.0]) {
+    for (const minimalistic of [false, true]) {
+      cases.push({ label: `${size} ${width}${minimalistic ? ' minimalistic' : ''} 224`, opts: { size, width, minimalistic, seed: seed++ }, hw: [224, 224] });
+    }
+  }
+}
+cases.push({ label: 'large 1.0 [160, 224]', opts: { size: 'large', resolution: [160, 224], seed: 20 }, hw: [160, 224] });
+cases.push({ label: 'small torchvision 0.75 [224, 160]', opts: { size: 'small', width: 0.75, widthSemantics: 'torchvision', resolution: [224, 160], seed: 21 }, hw: [224, 160] });
+
+describe.skipIf(SKIP)('whole models: WebGPU vs CPU', () => {
+  let gpu: Runtime;
+  let cpu: Runtime;
+  const disposed: Model[] = [];
+
+  beforeAll(async () => {
+    // no fallback here: a missing adapter must fail the suite (DESIGN.md section 6)
+    gpu = await createRuntime({ backend: 'webgpu' });
+    cpu = await createRuntime({ backend: 'cpu' });
+    expect(gpu.backend).toBe('webgpu');
+    expect(cpu.backend).toBe('cpu');
+  });
+
+  afterAll(() => {
+    gpu?.dispose();
+  });
+
+  for (const c of cases) {
+    it(c.label, async () => {
+      const src = mobilenetV3(c.opts);
+      const [H, W] = c.hw;
+      const x = seededInput(1000 + cases.indexOf(c), H, W);
+
+      const cpuModel = await cpu.load(src);
+      const ref = await cpuModel.run(x);
+      const fused = await gpu.load(src);
+      const unfused = await gpu.load(src, { fuse: false });
+      try {
+        expect(fused.backend).toBe('webgpu');
+        expect(fused.inputShape).toEqual({ h: H, w: W, c: 3 });
+        expect(fused.gpuBuffers).toBeGreaterThan(0);
+        expect(unfused.stats.dispatches).toBeGreaterThan(fused.stats.dispatches);
+        const yf = await fused.run(x);
+        const yu = await unfused.run(x);
+        expect(yf).toHaveLength(1000);
+        expect(yu).toHaveLength(1000);
+        for (const [name, y] of [['fused', yf], ['unfused', yu]] as const) {
+          const cmp = compare(y, ref, 1e-3, 1e-3);
+          expect(cmp.refMaxAbs, 'CPU logits are not all ~0').toBeGreaterThan(0.05);
+          expect(cmp.violations, `${name}: worst ${JSON.stringify(cmp.worst)}`).toBe(0);
+          expect(cmp.relL2, name).toBeLessThanOrEqual(1e-4);
+        }
+        expect(argmax(yf)).toBe(argmax(yu));
+      } finally {
+        fused.dispose();
+        unfused.dispose();
+        disposed.push(fused, unfused);
+      }
+    });
+  }
+
+  it('a wrong-length input rejects with a RangeError naming HxWxC; the model then still runs', async () => {
+    const src = mobilenetV3({ size: 'small', width: 0.35, seed: 3 });
+    const model = await gpu.load(src);
+    try {
+      const x = seededInput(77, 224, 224);
+      const bad = [new Float32Array(224 * 224 * 3 - 1), new Float32Array(10), new Float32Array(224 * 224 * 4)];
+      for (const b of bad) {
+        const err = await model.run(b).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(RangeError);
+        expect((err as Error).message).toContain('224x224x3');
+      }
+      const shapeErr = await model.run({ data: x, h: 112, w: 448, c: 3 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(shapeErr).toBeInstanceOf(RangeError);
+      expect((shapeErr as Error).message).toContain('224x224x3');
+      const ref = await (await cpu.load(src)).run(x);
+      const y = await model.run(x);
+      const cmp = compare(y, ref, 1e-3, 1e-3);
+      expect(cmp.violations, JSON.stringify(cmp.worst)).toBe(0);
+      expect(cmp.relL2).toBeLessThanOrEqual(1e-4);
+      expect(await model.run({ data: x, h: 224, w: 224, c: 3 })).toEqual(y);
+    } finally {
+      model.dispose();
+      disposed.push(model);
+    }
+  });
+
+  it('disposed models hold no GPU buffers and refuse to run', async () => {
+    expect(disposed.length).toBe(2 * cases.length + 1);
+    for (const m of disposed) expect(m.gpuBuffers).toBe(0);
+    const last = disposed[disposed.length - 1];
+    const err = await last.run(seededInput(1, 224, 224)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/disposed/);
+  });
+});
