@@ -45,7 +45,7 @@ fi
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "running npm ci"
-  npm ci --no-audit --no-fund
+  npm ci --ignore-scripts --no-audit --no-fund
 else
   log "node_modules up to date"
 fi
