@@ -24,6 +24,7 @@ need_apt=0
 [ -f "$ICD" ] || { log "missing $ICD"; need_apt=1; }
 have_libvulkan || { log "missing libvulkan.so.1"; need_apt=1; }
 [ -x /usr/bin/chromium ] || { log "missing /usr/bin/chromium"; need_apt=1; }
+{ command -v clang >/dev/null && command -v wasm-ld >/dev/null; } || { log "missing clang/wasm-ld (WebAssembly kernels)"; need_apt=1; }
 
 if [ "$need_apt" = 1 ]; then
   SUDO=()
@@ -31,15 +32,15 @@ if [ "$need_apt" = 1 ]; then
     if command -v sudo >/dev/null 2>&1; then
       SUDO=(sudo)
     else
-      log "not root and sudo unavailable; cannot install chromium libvulkan1" >&2
+      log "not root and sudo unavailable; cannot install chromium libvulkan1 clang lld" >&2
       exit 1
     fi
   fi
-  log "installing chromium libvulkan1 via apt-get"
+  log "installing chromium libvulkan1 clang lld via apt-get"
   "${SUDO[@]}" apt-get update
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium libvulkan1
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium libvulkan1 clang lld
 else
-  log "system packages present (chromium, libvulkan1)"
+  log "system packages present (chromium, libvulkan1, clang, lld)"
 fi
 
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
