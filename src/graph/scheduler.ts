@@ -11,14 +11,27 @@
  * one buffer bound read-only (input) and writable (output) in the same dispatch is a
  * validation error, whatever the ranges; separate buffers keep inputs read-only, which also
  * lets GPU compilers use their read-only caches. A reshape is an alias of its input.
+ *
+ * Constants: a `constant` node's data (channel-padded) goes into the weights blob, and one
+ * `constant` step copies it into its slot right before the first step that reads it (every run,
+ * since slots are reused); a constant nobody reads gets no step. canonicalize() folds the
+ * common cases (a scalar / per-channel operand of add, sub, mul, div) into convs beforehand.
+ * Concat: one or more `concat` steps write disjoint channel-group ranges of the same output
+ * (planConcat), so an output may be written by several consecutive steps.
  */
 import { type Graph, type Node, type Epilogue, type TensorShape, inferShapes, unreachable, GraphError } from './ir.js';
 import { type Plan, type PlanStep, type PlanTensor, type BindingRef } from './plan.js';
-import { ACT_CODES, ELEMENTWISE_OPS, NO_CLAMP, type KernelName } from '../kernels/spec.js';
+import { ACT_CODES, BINARY_BCAST, BINARY_OPS, ELEMENTWISE_OPS, NO_CLAMP, POOL_KINDS, RESIZE_MODES, type KernelName } from '../kernels/spec.js';
 import { KERNELS } from '../kernels/index.js';
 import { packPointwise } from '../kernels/pointwise.js';
 import { packDepthwise } from '../kernels/depthwise.js';
 import { packConv2d } from '../kernels/conv2d.js';
+import { packResize } from '../kernels/resize.js';
+import { planConcat, CONCAT_MAX_INPUTS } from '../kernels/concat.js';
+import { SOFTMAX_WIDE_MIN_C4 } from '../kernels/softmax.js';
+import { packConvTranspose } from '../kernels/conv_transpose.js';
+import { packConstant } from '../kernels/constant.js';
+import { nearestIndex, resizeSource } from './reference.js';
 import { isPointwise } from './passes/fuse_residual.js';
 import { countGraph } from './stats.js';
 
@@ -64,8 +77,31 @@ export function schedule(g: Graph, originalParams?: number): Plan {
   const rootOf = (t: string): string => root.get(t) ?? t;
   for (const n of g.nodes) if (n.op === 'reshape') root.set(n.output, rootOf(n.input));
 
-  type Pending = Omit<PlanStep, 'bindings' | 'label' | 'dispatch' | 'fused'> & { tensors: Record<string, string | 'weights' | 'dummy'> };
+  type Pending = Omit<PlanStep, 'bindings' | 'label' | 'dispatch' | 'fused'> & {
+    tensors: Record<string, string | 'weights' | 'dummy'>;
+    /** label suffix when one node runs as several steps */
+    part?: string;
+  };
   const pending: Pending[] = [];
+  // constants are materialized lazily, right before their first reader
+  const constants = new Map<string, Extract<Node, { op: 'constant' }>>();
+  const materialized = new Set<string>();
+  const materialize = (t: string): void => {
+    const r = rootOf(t);
+    const cn = constants.get(r);
+    if (!cn || materialized.has(r)) return;
+    materialized.add(r);
+    const s = cn.shape;
+    pending.push({
+      node: cn.name, kernel: 'constant', overrides: {}, macs: 0,
+      params: { count: s.h * s.w * c4(s.c), w_offset: packer.add(packConstant(cn.data, s.h * s.w, s.c)) },
+      tensors: { weights: 'weights', output: cn.output },
+    });
+  };
+  const push = (p: Pending): void => {
+    for (const [k, t] of Object.entries(p.tensors)) if (k !== 'output' && t !== 'weights' && t !== 'dummy') materialize(t);
+    pending.push(p);
+  };
 
   const epi = (n: Node, e: Epilogue, allowResidual: boolean): { act: number; clamp: { lo: number; hi: number }; post: { lo: number; hi: number } } => {
     if (!allowResidual && (e.residual || e.postClamp)) throw new GraphError('internal: residual epilogue on a kernel without one', n.name);
@@ -82,7 +118,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
           const packed = packPointwise(n.weight, n.outC, x.c, n.bias);
           const e = epi(n, n.epilogue, true);
           const o = { ACT: e.act, HAS_SCALE: n.prologue ? 1 : 0, HAS_RES: n.epilogue.residual ? 1 : 0 };
-          pending.push({
+          push({
             node: n.name, kernel: 'pointwise', overrides: o, macs,
             params: { pixels: out.h * out.w, in_c4: c4(x.c), out_c4: c4(out.c), w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi, post_lo: e.post.lo, post_hi: e.post.hi },
             tensors: { input: n.input, weights: 'weights', scale: n.prologue?.seScale ?? 'dummy', residual: n.epilogue.residual ?? 'dummy', output: n.output },
@@ -93,7 +129,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
           if (n.kh > 7 || n.kw > 7) throw new GraphError(`depthwise kernel ${n.kh}x${n.kw} is larger than the supported 7x7`, n.name);
           const packed = packDepthwise(n.weight, x.c, n.kh, n.kw, n.bias);
           const e = epi(n, n.epilogue, false);
-          pending.push({
+          push({
             node: n.name, kernel: 'depthwise', overrides: { ACT: e.act, KH: n.kh, KW: n.kw }, macs,
             params: {
               in_h: x.h, in_w: x.w, out_h: out.h, out_w: out.w, c4: c4(x.c), stride_h: n.strideH, stride_w: n.strideW, dil_h: n.dilationH, dil_w: n.dilationW,
@@ -105,7 +141,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
           if (n.kh > 7 || n.kw > 7) throw new GraphError(`conv kernel ${n.kh}x${n.kw} is larger than the supported 7x7`, n.name);
           const packed = packConv2d(n.weight, n.outC, x.c, n.kh, n.kw, n.bias);
           const e = epi(n, n.epilogue, false);
-          pending.push({
+          push({
             node: n.name, kernel: 'conv2d', overrides: { ACT: e.act, KH: n.kh, KW: n.kw }, macs,
             params: {
               in_h: x.h, in_w: x.w, in_c4: c4(x.c), out_h: out.h, out_w: out.w, out_c4: c4(out.c), stride_h: n.strideH, stride_w: n.strideW, dil_h: n.dilationH, dil_w: n.dilationW,
@@ -120,7 +156,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
         const x = shapes.get(n.input)!;
         const f1 = packPointwise(n.fc1.weight, n.squeeze, x.c, n.fc1.bias);
         const f2 = packPointwise(n.fc2.weight, x.c, n.squeeze, n.fc2.bias);
-        pending.push({
+        push({
           node: n.name, kernel: 'squeeze_excite', overrides: {}, macs: 2 * n.squeeze * x.c,
           params: {
             pixels: x.h * x.w, c4: c4(x.c), sq4: c4(n.squeeze), w1_offset: packer.add(f1.weights), b1_offset: packer.add(f1.bias),
@@ -132,7 +168,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
       }
       case 'global_avg_pool': {
         const x = shapes.get(n.input)!;
-        pending.push({ node: n.name, kernel: 'global_pool', overrides: {}, macs: 0, params: { pixels: x.h * x.w, c4: c4(x.c) }, tensors: { input: n.input, output: n.output } });
+        push({ node: n.name, kernel: 'global_pool', overrides: {}, macs: 0, params: { pixels: x.h * x.w, c4: c4(x.c) }, tensors: { input: n.input, output: n.output } });
         break;
       }
       case 'act':
@@ -141,7 +177,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
         const e = n.op === 'act' ? { act: ACT_CODES[n.act], clamp: clampOf(n.clamp) } : n.op === 'add' ? epi(n, n.epilogue, false) : { act: 0, clamp: clampOf(undefined) };
         const b = n.op === 'act' ? 'dummy' : n.op === 'add' ? n.inputs[1] : n.scale;
         const a = n.op === 'add' ? n.inputs[0] : n.input;
-        pending.push({
+        push({
           node: n.name, kernel: 'elementwise', overrides: { OP: ELEMENTWISE_OPS[n.op], ACT: e.act }, macs: 0,
           params: { count: out.h * out.w * c4(out.c), c4: c4(out.c), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi },
           tensors: { a, b, output: n.output },
@@ -153,19 +189,92 @@ export function schedule(g: Graph, originalParams?: number): Plan {
       case 'reshape':
         break;
       case 'constant':
-      case 'binary':
-      case 'resize':
-      case 'concat':
-      case 'pad':
-      case 'pool2d':
+        constants.set(n.output, n);
+        break;
+      case 'binary': {
+        const a = shapes.get(n.inputs[0])!;
+        const b = shapes.get(n.inputs[1])!;
+        const aLen = a.h * a.w * a.c;
+        const bLen = b.h * b.w * b.c;
+        // the reference's indexing: same length -> i, one value -> 0, else per channel
+        const bcast = bLen === aLen ? BINARY_BCAST.same : bLen === 1 ? BINARY_BCAST.scalar : BINARY_BCAST.channel;
+        const e = epi(n, n.epilogue, true);
+        push({
+          node: n.name, kernel: 'binary', overrides: { OP: BINARY_OPS[n.kind], BCAST: bcast, ACT: e.act, HAS_RES: n.epilogue.residual ? 1 : 0 }, macs: 0,
+          params: { count: out.h * out.w * c4(out.c), c4: c4(out.c), c: out.c, clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi, post_lo: e.post.lo, post_hi: e.post.hi },
+          tensors: { a: n.inputs[0], b: n.inputs[1], residual: n.epilogue.residual ?? 'dummy', output: n.output },
+        });
+        break;
+      }
+      case 'resize': {
+        const x = shapes.get(n.input)!;
+        const table = packResize(x.h, x.w, out.h, out.w, n.mode, (d, inSize, outSize) => resizeSource(d, inSize, outSize, n.coord), (s) => nearestIndex(s, n.nearestMode));
+        push({
+          node: n.name, kernel: 'resize', overrides: { MODE: RESIZE_MODES[n.mode] }, macs: 0,
+          params: { in_h: x.h, in_w: x.w, out_h: out.h, out_w: out.w, c4: c4(out.c), w_offset: packer.add(table) },
+          tensors: { input: n.input, weights: 'weights', output: n.output },
+        });
+        break;
+      }
+      case 'concat': {
+        if (out.c < 1) throw new GraphError('concat of zero channels', n.name);
+        const parts = planConcat(out.h * out.w, n.inputs.map((t) => shapes.get(t)!.c));
+        parts.forEach((d, k) => {
+          const tensors: Record<string, string> = { output: n.output };
+          for (let i = 0; i < CONCAT_MAX_INPUTS; i++) tensors[`in${i}`] = d.inputs[i] === undefined ? 'dummy' : n.inputs[d.inputs[i]];
+          push({ node: n.name, kernel: 'concat', overrides: {}, macs: 0, params: d.params, tensors, part: parts.length > 1 ? `:${k + 1}/${parts.length}` : undefined });
+        });
+        break;
+      }
+      case 'pad': {
+        const x = shapes.get(n.input)!;
+        push({
+          node: n.name, kernel: 'pad', overrides: {}, macs: 0,
+          params: { in_h: x.h, in_w: x.w, out_h: out.h, out_w: out.w, c4: c4(out.c), c: out.c, pad_t: n.pad[0], pad_l: n.pad[1], value: n.value },
+          tensors: { input: n.input, output: n.output },
+        });
+        break;
+      }
+      case 'pool2d': {
+        const x = shapes.get(n.input)!;
+        push({
+          node: n.name, kernel: 'pool2d', overrides: { KIND: POOL_KINDS[n.kind] }, macs: 0,
+          params: {
+            in_h: x.h, in_w: x.w, out_h: out.h, out_w: out.w, c4: c4(out.c), kh: n.kh, kw: n.kw, stride_h: n.strideH, stride_w: n.strideW,
+            pad_t: n.pad[0], pad_l: n.pad[1], count_include_pad: n.countIncludePad ? 1 : 0,
+          },
+          tensors: { input: n.input, output: n.output },
+        });
+        break;
+      }
       case 'softmax':
-      case 'conv_transpose':
-      case 'argmax':
-        throw new GraphError(`op '${n.op}' has no kernel yet`, n.name);
+      case 'argmax': {
+        const x = shapes.get(n.input)!;
+        const overrides: Record<string, number> = n.op === 'softmax' ? { WIDE: c4(x.c) > SOFTMAX_WIDE_MIN_C4 ? 1 : 0 } : {};
+        push({ node: n.name, kernel: n.op, overrides, macs: 0, params: { pixels: x.h * x.w, c4: c4(x.c), c: x.c }, tensors: { input: n.input, output: n.output } });
+        break;
+      }
+      case 'conv_transpose': {
+        const x = shapes.get(n.input)!;
+        const packed = packConvTranspose(n.weight, x.c, n.outC, n.kh, n.kw, n.bias);
+        const e = epi(n, n.epilogue, true);
+        push({
+          node: n.name, kernel: 'conv_transpose', overrides: { ACT: e.act, HAS_RES: n.epilogue.residual ? 1 : 0 }, macs: x.h * x.w * x.c * n.outC * n.kh * n.kw,
+          params: {
+            in_h: x.h, in_w: x.w, in_c4: c4(x.c), out_h: out.h, out_w: out.w, out_c4: c4(out.c), kh: n.kh, kw: n.kw, stride_h: n.strideH, stride_w: n.strideW,
+            pad_t: n.pad[0], pad_l: n.pad[1], w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias),
+            clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi, post_lo: e.post.lo, post_hi: e.post.hi,
+          },
+          tensors: { input: n.input, weights: 'weights', residual: n.epilogue.residual ?? 'dummy', output: n.output },
+        });
+        break;
+      }
       default:
         unreachable(n, 'op');
     }
   }
+  // a graph output that is a constant (or an alias of one) still needs its step
+  for (const o of g.outputs) materialize(o);
 
   // ---- liveness and arena plan ----
   const tensorShape = (t: string): TensorShape => shapes.get(t)!;
@@ -221,7 +330,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
       }
     }
     const spec = KERNELS[s.kernel];
-    return { node: s.node, fused: origins.get(s.node) ?? [s.node], kernel: s.kernel, overrides: s.overrides, params: s.params, bindings, dispatch: spec.dispatchSize(s.params, s.overrides), label: overrideLabel(s.kernel, s.overrides, s.node), macs: s.macs };
+    return { node: s.node, fused: origins.get(s.node) ?? [s.node], kernel: s.kernel, overrides: s.overrides, params: s.params, bindings, dispatch: spec.dispatchSize(s.params, s.overrides), label: overrideLabel(s.kernel, s.overrides, s.node) + (s.part ?? ''), macs: s.macs };
   });
   const weights = packer.finish();
   const counted = countGraph(g);

@@ -6,6 +6,15 @@ import { CONV2D } from './conv2d.js';
 import { SQUEEZE_EXCITE } from './squeeze_excite.js';
 import { GLOBAL_POOL } from './global_pool.js';
 import { ELEMENTWISE } from './elementwise.js';
+import { RESIZE } from './resize.js';
+import { CONCAT } from './concat.js';
+import { PAD } from './pad.js';
+import { POOL2D } from './pool2d.js';
+import { SOFTMAX } from './softmax.js';
+import { ARGMAX } from './argmax.js';
+import { CONV_TRANSPOSE } from './conv_transpose.js';
+import { BINARY } from './binary.js';
+import { CONSTANT } from './constant.js';
 
 export * from './spec.js';
 export { POINTWISE, packPointwise, packBias, type PackedLayer } from './pointwise.js';
@@ -20,6 +29,15 @@ export {
 } from './squeeze_excite.js';
 export { GLOBAL_POOL } from './global_pool.js';
 export { ELEMENTWISE } from './elementwise.js';
+export { RESIZE, packResize, type ResizeSourceFn } from './resize.js';
+export { CONCAT, CONCAT_MAX_INPUTS, planConcat, type ConcatDispatch } from './concat.js';
+export { PAD } from './pad.js';
+export { POOL2D, POOL_EMPTY_MAX } from './pool2d.js';
+export { SOFTMAX, SOFTMAX_WIDE_MIN_C4 } from './softmax.js';
+export { ARGMAX } from './argmax.js';
+export { CONV_TRANSPOSE, packConvTranspose } from './conv_transpose.js';
+export { BINARY } from './binary.js';
+export { CONSTANT, packConstant } from './constant.js';
 export { WGSL_SOURCES } from './wgsl_sources.js';
 
 /** Every WGSL file's compute entry point. */
@@ -32,4 +50,13 @@ export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   squeeze_excite: SQUEEZE_EXCITE,
   global_pool: GLOBAL_POOL,
   elementwise: ELEMENTWISE,
+  resize: RESIZE,
+  concat: CONCAT,
+  pad: PAD,
+  pool2d: POOL2D,
+  softmax: SOFTMAX,
+  argmax: ARGMAX,
+  conv_transpose: CONV_TRANSPOSE,
+  binary: BINARY,
+  constant: CONSTANT,
 });

@@ -34,7 +34,16 @@ export type KernelName =
   | 'conv2d'
   | 'squeeze_excite'
   | 'global_pool'
-  | 'elementwise';
+  | 'elementwise'
+  | 'resize'
+  | 'concat'
+  | 'pad'
+  | 'pool2d'
+  | 'softmax'
+  | 'argmax'
+  | 'conv_transpose'
+  | 'binary'
+  | 'constant';
 
 export type ParamValues = Readonly<Record<string, number>>;
 export type OverrideValues = Readonly<Record<string, number>>;
@@ -67,6 +76,18 @@ export const ACT_NAMES: readonly Act[] = ['none', 'relu', 'relu6', 'hswish', 'hs
 
 /** Elementwise OP override codes. */
 export const ELEMENTWISE_OPS = { act: 0, add: 1, channel_scale: 2 } as const;
+
+/** binary OP override codes (the IR's BinaryOp names). */
+export const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5 } as const;
+
+/** binary BCAST override codes: how b is indexed. */
+export const BINARY_BCAST = { same: 0, channel: 1, scalar: 2 } as const;
+
+/** resize MODE override codes. */
+export const RESIZE_MODES = { bilinear: 0, nearest: 1 } as const;
+
+/** pool2d KIND override codes. */
+export const POOL_KINDS = { avg: 0, max: 1 } as const;
 
 /** Largest finite f32, used as "no clamp". */
 export const NO_CLAMP = 3.4028234663852886e38;

@@ -21,8 +21,25 @@ import {
   SQUEEZE_EXCITE,
   linearDispatch,
   type ParamValues,
+  ARGMAX,
+  BINARY,
+  BINARY_BCAST,
+  BINARY_OPS,
+  CONCAT,
+  CONSTANT,
+  CONV_TRANSPOSE,
+  PAD,
+  POOL2D,
+  POOL_KINDS,
+  RESIZE,
+  RESIZE_MODES,
+  SOFTMAX,
+  packResize,
+  planConcat,
 } from '../../src/kernels/index.js';
-import { checkKernel, mulberry32, packArena, pipelineCache, randomArray } from '../helpers/run_kernel.js';
+import { resizeSource } from '../../src/graph/reference.js';
+import type { ResizeCoord } from '../../src/graph/ir.js';
+import { checkKernel, expectClose, mulberry32, packArena, pipelineCache, randomArray, runKernelCpu, runKernelGpu } from '../helpers/run_kernel.js';
 
 const SKIP = process.env.MNV3_SKIP_GPU === '1';
 const c4of = (c: number): number => Math.ceil(c / 4);
@@ -312,6 +329,258 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
         },
         'elementwise fold',
       );
+    });
+  });
+
+  describe('resize', () => {
+    const coords: ResizeCoord[] = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric'];
+    const sizes: [number, number, number, number][] = [
+      [5, 7, 9, 4],
+      [1, 1, 3, 2],
+      [4, 4, 1, 1],
+      [7, 9, 14, 18],
+      [13, 11, 5, 6],
+      [5, 5, 7, 7],
+    ];
+    const cases: { h: number; w: number; oh: number; ow: number; c: number; mode: 'bilinear' | 'nearest'; coord: ResizeCoord }[] = [];
+    let i = 0;
+    for (const [h, w, oh, ow] of sizes) {
+      for (const coord of coords) for (const mode of ['bilinear', 'nearest'] as const) cases.push({ h, w, oh, ow, c: [3, 4, 5, 8, 20][i++ % 5], mode, coord });
+    }
+    cases.push({ h: 28, w: 28, oh: 224, ow: 224, c: 20, mode: 'bilinear', coord: 'half_pixel' }); // many workgroups
+    test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
+      const rng = mulberry32(c.h * 31 + c.oh * 7 + c.c);
+      const c4 = c4of(c.c);
+      const table = packResize(c.h, c.w, c.oh, c.ow, c.mode, (d, a, b) => resizeSource(d, a, b, c.coord));
+      const { weights, offsets } = packArena([table], 8);
+      await checkKernel(
+        device(),
+        {
+          spec: RESIZE,
+          overrides: { MODE: RESIZE_MODES[c.mode] },
+          params: { in_h: c.h, in_w: c.w, out_h: c.oh, out_w: c.ow, c4, w_offset: offsets[0] },
+          inputs: { input: randomArray(rng, c.h * c.w * c4 * 4, -2, 2), weights },
+          outputLength: c.oh * c.ow * c4 * 4,
+        },
+        'resize',
+      );
+    });
+  });
+
+  describe('concat', () => {
+    const lists: number[][] = [[3, 5], [4, 4], [1, 2, 3], [20, 3], [3], [5, 3, 8, 1, 7, 2], [2, 2, 2, 2, 2, 2, 2, 2, 2], [1, 1, 1, 1, 1, 1, 1], [8, 20, 4]];
+    const cases: { pixels: number; chans: number[] }[] = lists.map((chans, k) => ({ pixels: [1, 7, 13, 64, 197][k % 5], chans }));
+    cases.push({ pixels: 3136, chans: [40, 3, 21] });
+    test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
+      const rng = mulberry32(c.pixels + c.chans.reduce((a, x) => a * 7 + x, 3));
+      const xs = c.chans.map((ch) => randomArray(rng, c.pixels * c4of(ch) * 4, -3, 3));
+      const outC4 = c4of(c.chans.reduce((a, x) => a + x, 0));
+      for (const d of planConcat(c.pixels, c.chans)) {
+        const inputs: Record<string, Float32Array> = {};
+        d.inputs.forEach((k, slot) => (inputs[`in${slot}`] = xs[k]));
+        const run = { spec: CONCAT, overrides: {}, params: d.params, inputs, outputLength: c.pixels * outC4 * 4 };
+        const gpuOut = await runKernelGpu(device(), run);
+        const cpuOut = runKernelCpu(run);
+        // a dispatch writes only its own channel groups: compare those, the rest must stay NaN
+        const mine = (i: number): boolean => {
+          const q = (i >> 2) % outC4;
+          return q >= d.params.q_lo && q < d.params.q_lo + d.params.q_count;
+        };
+        const idx = [...gpuOut.keys()].filter(mine);
+        expectClose(Float32Array.from(idx, (i) => gpuOut[i]), Float32Array.from(idx, (i) => cpuOut[i]), 'concat');
+        expect([...gpuOut.keys()].filter((i) => !mine(i)).every((i) => Number.isNaN(gpuOut[i]))).toBe(true);
+      }
+    });
+  });
+
+  describe('pad', () => {
+    const cases: { h: number; w: number; c: number; pad: [number, number, number, number]; value: number }[] = [
+      { h: 3, w: 4, c: 3, pad: [1, 1, 1, 1], value: 0 },
+      { h: 5, w: 2, c: 5, pad: [0, 2, 3, 0], value: -1.5 },
+      { h: 1, w: 1, c: 20, pad: [2, 0, 0, 1], value: 7 },
+      { h: 7, w: 9, c: 8, pad: [0, 0, 1, 1], value: 0 },
+      { h: 4, w: 3, c: 4, pad: [0, 0, 0, 0], value: 2 },
+      { h: 56, w: 56, c: 20, pad: [3, 2, 1, 0], value: 0.25 },
+    ];
+    test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
+      const c4 = c4of(c.c);
+      const oh = c.h + c.pad[0] + c.pad[2];
+      const ow = c.w + c.pad[1] + c.pad[3];
+      await checkKernel(
+        device(),
+        {
+          spec: PAD,
+          overrides: {},
+          params: { in_h: c.h, in_w: c.w, out_h: oh, out_w: ow, c4, c: c.c, pad_t: c.pad[0], pad_l: c.pad[1], value: c.value },
+          inputs: { input: randomArray(mulberry32(c.h * 3 + c.c), c.h * c.w * c4 * 4, -2, 2) },
+          outputLength: oh * ow * c4 * 4,
+        },
+        'pad',
+      );
+    });
+  });
+
+  describe('pool2d', () => {
+    const geoms: { h: number; w: number; k: [number, number]; s: [number, number]; pad: [number, number, number, number] }[] = [
+      { h: 6, w: 6, k: [2, 2], s: [2, 2], pad: [0, 0, 0, 0] },
+      { h: 7, w: 9, k: [3, 3], s: [2, 2], pad: [1, 1, 1, 1] },
+      { h: 7, w: 7, k: [7, 7], s: [1, 1], pad: [0, 0, 0, 0] },
+      { h: 5, w: 8, k: [3, 2], s: [1, 2], pad: [2, 0, 1, 1] },
+      { h: 13, w: 11, k: [5, 3], s: [3, 2], pad: [2, 1, 2, 1] },
+      { h: 64, w: 64, k: [49, 49], s: [4, 5], pad: [0, 0, 0, 0] }, // LR-ASPP's large average pool
+      { h: 1, w: 1, k: [1, 1], s: [1, 1], pad: [0, 1, 0, 1] }, // max windows with no valid tap
+    ];
+    const cases: ((typeof geoms)[number] & { c: number; kind: 'max' | 'avg'; cip: boolean })[] = [];
+    let i = 0;
+    for (const g of geoms) for (const [kind, cip] of [['max', false], ['avg', false], ['avg', true]] as const) cases.push({ ...g, c: [3, 4, 5, 8, 20][i++ % 5], kind, cip });
+    test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
+      const c4 = c4of(c.c);
+      const oh = outSize(c.h, c.k[0], c.s[0], 1, c.pad[0], c.pad[2]);
+      const ow = outSize(c.w, c.k[1], c.s[1], 1, c.pad[1], c.pad[3]);
+      await checkKernel(
+        device(),
+        {
+          spec: POOL2D,
+          overrides: { KIND: POOL_KINDS[c.kind] },
+          params: {
+            in_h: c.h, in_w: c.w, out_h: oh, out_w: ow, c4, kh: c.k[0], kw: c.k[1], stride_h: c.s[0], stride_w: c.s[1],
+            pad_t: c.pad[0], pad_l: c.pad[1], count_include_pad: c.cip ? 1 : 0,
+          },
+          inputs: { input: randomArray(mulberry32(c.h * 5 + c.k[1] + c.c), c.h * c.w * c4 * 4, -2, 2) },
+          outputLength: oh * ow * c4 * 4,
+        },
+        'pool2d',
+      );
+    });
+  });
+
+  describe('softmax', () => {
+    const cases: { pixels: number; c: number; wide: number }[] = [];
+    for (const [pixels, c] of [
+      [1, 1001],
+      [7, 5],
+      [3, 3],
+      [12, 20],
+      [4, 1],
+      [2, 80],
+      [197, 21],
+      [1, 4],
+    ]) {
+      for (const wide of [0, 1]) cases.push({ pixels, c, wide });
+    }
+    test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
+      const c4 = c4of(c.c);
+      const input = randomArray(mulberry32(c.pixels * 3 + c.c + c.wide), c.pixels * c4 * 4, -8, 8);
+      for (let p = 0; p < c.pixels; p++) for (let k = c.c; k < c4 * 4; k++) input[p * c4 * 4 + k] = 1e30; // ignored padding lanes
+      await checkKernel(
+        device(),
+        { spec: SOFTMAX, overrides: { WIDE: c.wide }, params: { pixels: c.pixels, c4, c: c.c }, inputs: { input }, outputLength: c.pixels * c4 * 4 },
+        'softmax',
+      );
+    });
+    test('2D dispatch fold: more than 65535 pixels, one workgroup each', async () => {
+      const pixels = 65535 + 7;
+      expect(SOFTMAX.dispatchSize({ pixels, c4: 3, c: 10 }, { WIDE: 1 })[1]).toBeGreaterThan(1);
+      await checkKernel(
+        device(),
+        { spec: SOFTMAX, overrides: { WIDE: 1 }, params: { pixels, c4: 3, c: 10 }, inputs: { input: randomArray(mulberry32(5), pixels * 12, -4, 4) }, outputLength: pixels * 12 },
+        'softmax fold',
+      );
+    });
+  });
+
+  describe('argmax', () => {
+    test.each([
+      [1, 1001],
+      [7, 5],
+      [3, 3],
+      [12, 20],
+      [4, 1],
+      [197, 21],
+    ])('pixels=%i c=%i', async (pixels, c) => {
+      const rng = mulberry32(pixels * 11 + c);
+      const c4 = c4of(c);
+      // few distinct values: ties, where the first index must win
+      const input = new Float32Array(pixels * c4 * 4).map(() => Math.floor(rng() * 5) - 2);
+      for (let p = 0; p < pixels; p++) for (let k = c; k < c4 * 4; k++) input[p * c4 * 4 + k] = 99;
+      const { gpu: out } = await checkKernel(device(), { spec: ARGMAX, overrides: {}, params: { pixels, c4, c }, inputs: { input }, outputLength: pixels * 4 }, 'argmax');
+      for (let p = 0; p < pixels; p++) expect(out[p * 4]).toBeLessThan(c);
+    });
+  });
+
+  describe('conv_transpose', () => {
+    const cases: { h: number; w: number; inC: number; outC: number; k: [number, number]; s: [number, number]; pad: [number, number, number, number]; op: [number, number]; act: number; res: number }[] = [
+      { h: 4, w: 5, inC: 3, outC: 5, k: [3, 3], s: [2, 2], pad: [1, 1, 1, 1], op: [1, 1], act: 0, res: 0 },
+      { h: 3, w: 3, inC: 8, outC: 4, k: [4, 4], s: [2, 2], pad: [1, 1, 1, 1], op: [0, 0], act: 1, res: 0 },
+      { h: 5, w: 4, inC: 5, outC: 20, k: [2, 2], s: [2, 2], pad: [0, 0, 0, 0], op: [0, 0], act: 3, res: 1 },
+      { h: 2, w: 3, inC: 4, outC: 3, k: [16, 16], s: [8, 8], pad: [4, 4, 4, 4], op: [0, 0], act: 0, res: 0 },
+      { h: 5, w: 5, inC: 20, outC: 8, k: [3, 3], s: [1, 1], pad: [1, 1, 1, 1], op: [0, 0], act: 2, res: 0 },
+      { h: 3, w: 4, inC: 3, outC: 3, k: [3, 5], s: [2, 3], pad: [0, 2, 1, 0], op: [1, 2], act: 5, res: 1 },
+      { h: 1, w: 1, inC: 5, outC: 4, k: [3, 3], s: [1, 1], pad: [0, 0, 0, 0], op: [0, 0], act: 4, res: 0 },
+      { h: 14, w: 14, inC: 24, outC: 12, k: [4, 4], s: [2, 2], pad: [1, 1, 1, 1], op: [0, 0], act: 1, res: 1 },
+    ];
+    test.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))('%s', async (_n, c, i) => {
+      const rng = mulberry32(4000 + i);
+      const oh = (c.h - 1) * c.s[0] + c.k[0] - c.pad[0] - c.pad[2] + c.op[0];
+      const ow = (c.w - 1) * c.s[1] + c.k[1] - c.pad[1] - c.pad[3] + c.op[1];
+      const inC4 = c4of(c.inC);
+      const outC4 = c4of(c.outC);
+      const { weights, offsets } = packArena([randomArray(rng, c.k[0] * c.k[1] * inC4 * outC4 * 16, -0.5, 0.5), randomArray(rng, outC4 * 4)], 4);
+      await checkKernel(
+        device(),
+        {
+          spec: CONV_TRANSPOSE,
+          overrides: { ACT: c.act, HAS_RES: c.res },
+          params: {
+            in_h: c.h, in_w: c.w, in_c4: inC4, out_h: oh, out_w: ow, out_c4: outC4, kh: c.k[0], kw: c.k[1], stride_h: c.s[0], stride_w: c.s[1],
+            pad_t: c.pad[0], pad_l: c.pad[1], w_offset: offsets[0], b_offset: offsets[1],
+            ...(c.act === 2 ? { clamp_lo: 0.1, clamp_hi: 5 } : NOCLAMP),
+            ...(c.res ? { post_lo: -1, post_hi: 2 } : { post_lo: -NO_CLAMP, post_hi: NO_CLAMP }),
+          },
+          inputs: { input: randomArray(rng, c.h * c.w * inC4 * 4, -2, 2), weights, residual: randomArray(rng, oh * ow * outC4 * 4) },
+          outputLength: oh * ow * outC4 * 4,
+        },
+        'conv_transpose',
+      );
+    });
+  });
+
+  describe('binary', () => {
+    const cases: { op: number; bcast: number; act: number; c: number; pixels: number; res: number; clamp?: [number, number] }[] = [];
+    let i = 0;
+    for (const op of Object.values(BINARY_OPS)) {
+      for (const bcast of Object.values(BINARY_BCAST)) {
+        cases.push({ op, bcast, act: i % 6, c: [3, 4, 5, 8, 20][i % 5], pixels: [1, 13, 49, 197][i % 4], res: (i >> 1) & 1 });
+        i++;
+      }
+    }
+    cases.push({ op: BINARY_OPS.min, bcast: BINARY_BCAST.same, act: 0, c: 6, pixels: 20, res: 0, clamp: [-0.5, 0.5] });
+    test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
+      const rng = mulberry32(c.op * 100 + c.bcast * 10 + c.c + c.pixels);
+      const c4 = c4of(c.c);
+      const count = c.pixels * c4;
+      const bLen = c.bcast === BINARY_BCAST.same ? count * 4 : c.bcast === BINARY_BCAST.channel ? c4 * 4 : 4;
+      // |b| in [0.5, 2] on the logical lanes, zero padding lanes like a packed tensor
+      const b = randomArray(rng, bLen, 0.5, 2).map((v, k) => ((k & 3) + 4 * ((k >> 2) % c4) >= c.c ? 0 : k % 3 ? v : -v));
+      await checkKernel(
+        device(),
+        {
+          spec: BINARY,
+          overrides: { OP: c.op, BCAST: c.bcast, ACT: c.act, HAS_RES: c.res },
+          params: { count, c4, c: c.c, clamp_lo: c.clamp?.[0] ?? -NO_CLAMP, clamp_hi: c.clamp?.[1] ?? NO_CLAMP, post_lo: c.res ? -3 : -NO_CLAMP, post_hi: NO_CLAMP },
+          inputs: { a: randomArray(rng, count * 4, -4, 4), b, residual: randomArray(rng, count * 4) },
+          outputLength: count * 4,
+        },
+        'binary',
+      );
+    });
+  });
+
+  describe('constant', () => {
+    test.each([1, 5, 64, 65, 3000])('count=%i', async (count) => {
+      const rng = mulberry32(count);
+      const { weights, offsets } = packArena([randomArray(rng, count * 4)], 12);
+      await checkKernel(device(), { spec: CONSTANT, overrides: {}, params: { count, w_offset: offsets[0] }, inputs: { weights }, outputLength: count * 4 }, 'constant');
     });
   });
 

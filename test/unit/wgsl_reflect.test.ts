@@ -8,6 +8,8 @@ import { describe, expect, test } from 'vitest';
 import { KERNELS, KERNEL_ENTRY_POINT, packParams, paramsByteSize } from '../../src/kernels/index.js';
 import type { KernelSpec } from '../../src/kernels/spec.js';
 import { WGSL_SOURCES } from '../../src/kernels/wgsl_sources.js';
+import { CPU_KERNELS } from '../../src/kernels/cpu/index.js';
+import { BINARY_BCAST, BINARY_OPS, POOL_KINDS, RESIZE_MODES } from '../../src/kernels/spec.js';
 
 // wgsl_reflect 1.6.0's package.json says "type": "module" but its "main" is a CommonJS build,
 // so `import ... from 'wgsl_reflect'` fails in Node; load its ES module build directly.
@@ -86,6 +88,15 @@ describe.each(specs.map((s) => [s.name, s] as const))('%s', (_name, spec) => {
     expect(Object.isFrozen(spec.params)).toBe(true);
     expect(Object.isFrozen(spec.overrides)).toBe(true);
   });
+});
+
+test('every kernel has a CPU twin, and the op-code tables are the override values', () => {
+  expect(Object.keys(CPU_KERNELS).sort()).toEqual(Object.keys(KERNELS).sort());
+  for (const spec of specs) expect(spec.name in KERNELS && KERNELS[spec.name]).toBe(spec);
+  expect(KERNELS.binary.overrides.OP).toEqual(Object.values(BINARY_OPS));
+  expect(KERNELS.binary.overrides.BCAST).toEqual(Object.values(BINARY_BCAST));
+  expect(KERNELS.resize.overrides.MODE).toEqual(Object.values(RESIZE_MODES));
+  expect(KERNELS.pool2d.overrides.KIND).toEqual(Object.values(POOL_KINDS));
 });
 
 test('every shader file has a spec', () => {

@@ -10,11 +10,21 @@ import { cpuConv2d } from './conv2d.js';
 import { cpuSqueezeExcite } from './squeeze_excite.js';
 import { cpuGlobalPool } from './global_pool.js';
 import { cpuElementwise } from './elementwise.js';
+import { cpuResize } from './resize.js';
+import { cpuConcat } from './concat.js';
+import { cpuPad } from './pad.js';
+import { cpuPool2d } from './pool2d.js';
+import { cpuSoftmax } from './softmax.js';
+import { cpuArgmax } from './argmax.js';
+import { cpuConvTranspose } from './conv_transpose.js';
+import { cpuBinary } from './binary.js';
+import { cpuConstant } from './constant.js';
 
 export type CpuKernel = (views: Record<string, Float32Array>, params: ParamValues, overrides: OverrideValues) => void;
 
 export { cpuAct, cpuClamp } from './act.js';
 export { cpuPointwise, cpuDepthwise, cpuConv2d, cpuSqueezeExcite, cpuGlobalPool, cpuElementwise };
+export { cpuResize, cpuConcat, cpuPad, cpuPool2d, cpuSoftmax, cpuArgmax, cpuConvTranspose, cpuBinary, cpuConstant };
 
 export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freeze({
   pointwise: cpuPointwise,
@@ -23,4 +33,13 @@ export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freez
   squeeze_excite: cpuSqueezeExcite,
   global_pool: cpuGlobalPool,
   elementwise: cpuElementwise,
+  resize: cpuResize,
+  concat: cpuConcat,
+  pad: cpuPad,
+  pool2d: cpuPool2d,
+  softmax: cpuSoftmax,
+  argmax: cpuArgmax,
+  conv_transpose: cpuConvTranspose,
+  binary: cpuBinary,
+  constant: cpuConstant,
 });
