@@ -184,7 +184,14 @@ export interface ResizeNode {
   outW: number;
   mode: 'bilinear' | 'nearest';
   coord: ResizeCoord;
+  /**
+   * nearest only: how the source coordinate becomes a pixel index (default 'floor').
+   * ONNX Resize rounds (round_prefer_floor by default), e.g. Paddle's align_corners nearest.
+   */
+  nearestMode?: NearestMode;
 }
+
+export type NearestMode = 'floor' | 'round_prefer_floor' | 'round_prefer_ceil' | 'ceil';
 
 /** Concatenation along channels (NHWC axis 3). */
 export interface ConcatNode {
@@ -268,6 +275,43 @@ export interface ArgmaxNode {
   output: string;
 }
 
+/**
+ * SSD box decoding and score thresholding into a compact candidate list (detection heads).
+ * Inputs: per feature map i (N maps) the class-logit map (H_i x W_i x A_i*K) and then the
+ * box-regression map (H_i x W_i x A_i*4): [cls_0..cls_{N-1}, box_0..box_{N-1}]; anchor order is
+ * (map, y, x, anchor), the NHWC order of the maps. Output: (maxCandidates + 1) x 1 x 8; row 0 is
+ * the header (total candidate count before truncation, capacity, 0...), each following row one
+ * candidate: normalized corners (x1, y1, x2, y2) clipped to [0, 1], then (score, class, anchor
+ * index, 0). Rows past min(count, capacity) are unspecified; the row order is unspecified.
+ */
+export interface SsdDecodeNode {
+  op: 'ssd_decode';
+  name: string;
+  /** names of the source nodes merged into this one by passes (inspection) */
+  origin?: string[];
+  inputs: string[];
+  output: string;
+  /** anchors as (cx, cy, w, h) normalized to the input size, 4 values each, in anchor order */
+  anchors: Float32Array;
+  /** anchors per location of each map */
+  anchorsPerLocation: number[];
+  /** class columns per anchor (including background) */
+  numClasses: number;
+  /** first class that is reported (1 when index 0 is background) */
+  firstClass: number;
+  score: 'softmax' | 'sigmoid';
+  /** code order: (dx, dy, dw, dh) torchvision or (dy, dx, dh, dw) TF OD */
+  codeOrder: 'xywh' | 'yxhw';
+  /** box coder scale factors of the center and size codes (10 and 5 for both forms) */
+  centerScale: number;
+  sizeScale: number;
+  /** dw, dh are clamped to at most this before exp (torchvision log(1000/16); TF none) */
+  maxLogScale: number;
+  /** a (class, anchor) pair is a candidate iff score > scoreThreshold */
+  scoreThreshold: number;
+  maxCandidates: number;
+}
+
 export type Node =
   | Conv2dNode
   | BatchNormNode
@@ -285,7 +329,8 @@ export type Node =
   | Pool2dNode
   | SoftmaxNode
   | ConvTransposeNode
-  | ArgmaxNode;
+  | ArgmaxNode
+  | SsdDecodeNode;
 
 export type OpName = Node['op'];
 
@@ -337,6 +382,7 @@ export function nodeInputs(n: Node): string[] {
       return r;
     }
     case 'concat':
+    case 'ssd_decode':
       return [...n.inputs];
     case 'constant':
       return [];
@@ -510,6 +556,9 @@ export function inferShapes(g: Graph): Map<string, TensorShape> {
         out = { h: oh, w: ow, c: n.outC };
         break;
       }
+      case 'ssd_decode':
+        out = ssdDecodeShape(n, ins);
+        break;
       default:
         unreachable(n, 'op');
     }
@@ -518,6 +567,24 @@ export function inferShapes(g: Graph): Map<string, TensorShape> {
   }
   for (const o of g.outputs) if (!shapes.has(o)) throw new GraphError(`graph output '${o}' is never produced`);
   return shapes;
+}
+
+function ssdDecodeShape(n: SsdDecodeNode, ins: TensorShape[]): TensorShape {
+  const maps = n.anchorsPerLocation.length;
+  if (maps < 1 || ins.length !== 2 * maps) throw new GraphError(`expects ${2 * maps} inputs (class and box maps of ${maps} feature maps), got ${ins.length}`, n.name);
+  if (!Number.isInteger(n.numClasses) || n.numClasses < 1 || n.firstClass < 0 || n.firstClass >= n.numClasses) throw new GraphError(`bad classes ${n.numClasses} / first class ${n.firstClass}`, n.name);
+  if (!Number.isInteger(n.maxCandidates) || n.maxCandidates < 1) throw new GraphError(`maxCandidates ${n.maxCandidates} must be a positive integer`, n.name);
+  let anchors = 0;
+  for (let i = 0; i < maps; i++) {
+    const a = n.anchorsPerLocation[i];
+    const [cls, box] = [ins[i], ins[maps + i]];
+    if (cls.c !== a * n.numClasses || box.c !== a * 4 || cls.h !== box.h || cls.w !== box.w) {
+      throw new GraphError(`map ${i}: class ${cls.h}x${cls.w}x${cls.c} / box ${box.h}x${box.w}x${box.c} do not fit ${a} anchors x ${n.numClasses} classes`, n.name);
+    }
+    anchors += cls.h * cls.w * a;
+  }
+  if (n.anchors.length !== 4 * anchors) throw new GraphError(`has ${n.anchors.length / 4} anchors, the maps have ${anchors}`, n.name);
+  return { h: n.maxCandidates + 1, w: 1, c: 8 };
 }
 
 export const validate = (g: Graph): void => void inferShapes(g);

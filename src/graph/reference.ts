@@ -3,8 +3,9 @@
  * the Plan, the packing and the kernels: plain loops on unpadded NHWC arrays. Used as the
  * oracle for the CPU path and for BatchNorm calibration of seeded weights.
  */
-import { type Graph, type Node, type Epilogue, type TensorShape, type ResizeCoord, type BinaryOp, inferShapes, unreachable } from './ir.js';
+import { type Graph, type Node, type Epilogue, type TensorShape, type ResizeCoord, type BinaryOp, type NearestMode, inferShapes, unreachable } from './ir.js';
 import type { Act } from '../kernels/spec.js';
+import { candidateRows, decodeCandidates } from './ssd_decode.js';
 
 export interface RefTensor {
   shape: TensorShape;
@@ -107,6 +108,22 @@ export function resizeSource(d: number, inSize: number, outSize: number, coord: 
   }
 }
 
+/** Pixel index of a nearest-resize source coordinate before clamping (ResizeNode.nearestMode). */
+export function nearestIndex(s: number, mode: NearestMode = 'floor'): number {
+  switch (mode) {
+    case 'floor':
+      return Math.floor(s);
+    case 'ceil':
+      return Math.ceil(s);
+    case 'round_prefer_floor':
+      return s === Math.floor(s) + 0.5 ? Math.floor(s) : Math.round(s);
+    case 'round_prefer_ceil':
+      return Math.round(s);
+    default:
+      return unreachable(mode, 'nearest mode');
+  }
+}
+
 function resize(n: Extract<Node, { op: 'resize' }>, x: RefTensor): Float64Array {
   const { h: ih, w: iw, c } = x.shape;
   const y = new Float64Array(n.outH * n.outW * c);
@@ -116,8 +133,8 @@ function resize(n: Extract<Node, { op: 'resize' }>, x: RefTensor): Float64Array 
       const sx = resizeSource(ox, iw, n.outW, n.coord);
       const ob = (oy * n.outW + ox) * c;
       if (n.mode === 'nearest') {
-        const iy = Math.min(Math.max(Math.floor(sy), 0), ih - 1);
-        const ix = Math.min(Math.max(Math.floor(sx), 0), iw - 1);
+        const iy = Math.min(Math.max(nearestIndex(sy, n.nearestMode), 0), ih - 1);
+        const ix = Math.min(Math.max(nearestIndex(sx, n.nearestMode), 0), iw - 1);
         for (let k = 0; k < c; k++) y[ob + k] = x.data[(iy * iw + ix) * c + k];
         continue;
       }
@@ -346,6 +363,12 @@ export function runReference(g: Graph, inputs: Record<string, Float64Array | Flo
       case 'conv_transpose':
         data = convTranspose(n, t(n.input), out, n.epilogue.residual ? t(n.epilogue.residual).data : undefined);
         break;
+      case 'ssd_decode': {
+        const maps = n.anchorsPerLocation.length;
+        const xs = n.inputs.map((i) => t(i).data);
+        data = candidateRows(decodeCandidates(n, xs.slice(0, maps), xs.slice(maps)), n.maxCandidates);
+        break;
+      }
       default:
         unreachable(n, 'op');
     }
