@@ -34,6 +34,7 @@ import { packConstant } from '../kernels/constant.js';
 import { nearestIndex, resizeSource } from './reference.js';
 import { isPointwise } from './passes/fuse_residual.js';
 import { countGraph } from './stats.js';
+import { ssdDecodeSteps } from './ssd_decode.js';
 
 class WeightPacker {
   private chunks: Float32Array[] = [];
@@ -267,6 +268,12 @@ export function schedule(g: Graph, originalParams?: number): Plan {
           },
           tensors: { input: n.input, weights: 'weights', residual: n.epilogue.residual ?? 'dummy', output: n.output },
         });
+        break;
+      }
+      case 'ssd_decode': {
+        // one single-workgroup dispatch per feature map, all appending to the node's output
+        const steps = ssdDecodeSteps(n, shapes, (a) => packer.add(a));
+        steps.forEach((s, k) => push({ ...s, part: `:${k + 1}/${steps.length}` }));
         break;
       }
       default:

@@ -48,6 +48,7 @@ export function countGraph(g: Graph): { params: number; macs: number; perNode: N
       case 'pool2d':
       case 'softmax':
       case 'argmax':
+      case 'ssd_decode':
       case 'act':
       case 'add':
       case 'channel_scale':

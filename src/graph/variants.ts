@@ -4,7 +4,7 @@
  * state_dict maps onto it one to one.
  */
 import type { Act } from '../kernels/spec.js';
-import type { Graph, Node } from './ir.js';
+import { type Graph, type Node, inferShapes } from './ir.js';
 import { Rng } from './rng.js';
 
 /** One bneck row: kernel, TF-slim expansion factor, paper exp size, out, SE, NL, stride. */
@@ -82,7 +82,40 @@ export interface MobileNetV3Options {
   classes?: number;
   /** seed of the random weights (default 0) */
   seed?: number;
+  /**
+   * Halve the last stage (spec 7.2, 8.2, 10 D7(b)): bnecks 13-15 (Small 9-11) output half the
+   * channels and the last conv is 6x that. `true` / 'torchvision': torchvision `reduced_tail`
+   * (= TF OD `V3_*_DETECTION`): the first block of the stage keeps its expansion (672 / 288),
+   * the next ones get 480 / 288, and (torchvision semantics) the classifier's hidden layer is
+   * halved too. 'deeplab': the paper's RF2 as DeepLab implements it, which also halves that
+   * first expansion (336 / 144). Default false.
+   */
+  reducedTail?: boolean | 'torchvision' | 'deeplab';
+  /**
+   * Output stride 16 for dense prediction (spec 7.2, 7.3, 10 D7(f)). `true` / 'torchvision':
+   * dilation 2 and stride 1 on all three last bnecks, padding (k-1)/2*2. 'tf': TF-slim's
+   * output_stride logic: the formerly strided block gets stride 1 and rate 1, the next ones
+   * rate 2. Default false (output stride 32).
+   */
+  dilated?: boolean | 'torchvision' | 'tf';
+  /** false: no pool/classifier; the main output is the last conv's feature map (default true) */
+  classifier?: boolean;
+  /** extra graph outputs after the main one, named after the tap (see FEATURE_TAPS) */
+  taps?: readonly FeatureTap[];
 }
+
+/**
+ * Named backbone features for dense heads:
+ * - C4: expansion output (after its activation) of the block that reaches output stride 16
+ *   (bneck 13 Large / 9 Small): SSDLite's first map (paper 6.3, spec 8.2);
+ * - C5: the last conv's output (the layer before pooling);
+ * - low: torchvision LR-ASPP's low-level feature, the output of the block at
+ *   stage_indices[-4] (features[4], 40 ch, Large; features[2], 24 ch, Small), at 1/8;
+ * - low_dw: DeepLab's low-level feature: the depthwise output (after BN and activation, before
+ *   SE) of the last 1/8 block (bneck 6, 120 ch, Large; bneck 3, 88 ch, Small).
+ */
+export const FEATURE_TAPS = ['C4', 'C5', 'low', 'low_dw'] as const;
+export type FeatureTap = (typeof FEATURE_TAPS)[number];
 
 export interface ResolvedBlock {
   index: number; // torchvision features index
@@ -95,10 +128,18 @@ export interface ResolvedBlock {
   squeeze: number;
   act: Act;
   residual: boolean;
+  /** depthwise dilation (1 unless `dilated`) */
+  dilation: number;
 }
 
 export interface ResolvedVariant {
-  options: Required<Omit<MobileNetV3Options, 'resolution'>> & { resolution: [number, number] };
+  options: Required<Omit<MobileNetV3Options, 'resolution' | 'reducedTail' | 'dilated' | 'classifier' | 'taps'>> & {
+    resolution: [number, number];
+    reducedTail: false | 'torchvision' | 'deeplab';
+    dilated: false | 'torchvision' | 'tf';
+    classifier: boolean;
+    taps: FeatureTap[];
+  };
   stem: number;
   stemAct: Act;
   blocks: ResolvedBlock[];
@@ -142,35 +183,72 @@ export function resolveVariant(o: MobileNetV3Options): ResolvedVariant {
   const minimal = !!o.minimalistic;
   const resolution = resolveResolution(o.resolution);
   const seed = o.seed ?? 0;
+  const reducedTail = o.reducedTail === undefined || o.reducedTail === false ? false : o.reducedTail === true ? 'torchvision' : o.reducedTail;
+  if (reducedTail !== false && reducedTail !== 'torchvision' && reducedTail !== 'deeplab') {
+    throw new OptionError('reducedTail', `${JSON.stringify(o.reducedTail)} (expected a boolean, 'torchvision' or 'deeplab')`);
+  }
+  const dilated = o.dilated === undefined || o.dilated === false ? false : o.dilated === true ? 'torchvision' : o.dilated;
+  if (dilated !== false && dilated !== 'torchvision' && dilated !== 'tf') {
+    throw new OptionError('dilated', `${JSON.stringify(o.dilated)} (expected a boolean, 'torchvision' or 'tf')`);
+  }
+  const classifier = o.classifier ?? true;
+  if (typeof classifier !== 'boolean') throw new OptionError('classifier', `${JSON.stringify(o.classifier)} (expected a boolean)`);
+  const taps = [...(o.taps ?? [])];
+  for (const t of taps) if (!(FEATURE_TAPS as readonly string[]).includes(t)) throw new OptionError('taps', `${JSON.stringify(t)} (expected one of ${FEATURE_TAPS.join(', ')})`);
   const table = VARIANT_TABLES[o.size];
   const nl = (x: 'RE' | 'HS'): Act => (minimal || x === 'RE' ? 'relu' : 'hswish');
   const stem = makeDivisible(table.stem * width);
+  // the last stage: from the last stride-2 block to the end (bnecks 13-15 Large, 9-11 Small)
+  const lastStage = table.blocks.length - 3;
   let inC = stem;
+  let rate = 1;
   const blocks: ResolvedBlock[] = table.blocks.map((b, i) => {
-    const out = makeDivisible(b.out * width);
-    const exp = sem === 'tf' ? makeDivisible(inC * b.expFactor) : makeDivisible(b.exp * width);
+    const inTail = i >= lastStage;
+    const div = reducedTail && inTail ? 2 : 1;
+    // DeepLab RF2 also halves the expansion of the stage's first block (spec 7.2)
+    const expDiv = reducedTail === 'deeplab' && i === lastStage ? 2 : 1;
+    const out = makeDivisible((b.out / div) * width);
+    let exp: number;
+    if (sem === 'tf') exp = makeDivisible(inC * (b.expFactor / expDiv));
+    else exp = makeDivisible((i === lastStage ? b.exp / expDiv : b.exp / div) * width);
     const se = b.se && !minimal;
+    let stride = b.stride;
+    let dilation = 1;
+    if (dilated && inTail) {
+      stride = 1;
+      if (dilated === 'torchvision') dilation = 2;
+      else {
+        dilation = rate;
+        rate *= b.stride;
+      }
+    }
     const blk: ResolvedBlock = {
       index: i + 1,
       inC,
       exp,
       out,
       k: minimal ? 3 : b.k,
-      stride: b.stride,
+      stride,
       se,
       squeeze: se ? makeDivisible(exp / 4) : 0,
       act: nl(b.nl),
       residual: b.stride === 1 && inC === out,
+      dilation,
     };
     inC = out;
     return blk;
   });
-  const lastConv = sem === 'tf' ? makeDivisible(table.lastConv * width) : 6 * inC;
+  const lastConv = sem === 'tf' ? makeDivisible((table.lastConv / (reducedTail ? 2 : 1)) * width) : 6 * inC;
   // TF-slim finegrain_classification_mode (the paper's Table 9 Large rows): head unscaled.
-  const head = sem === 'tf' ? table.head : makeDivisible(table.head * width);
-  const name = `mobilenet_v3_${o.size}${minimal ? '_minimalistic' : ''}_${width}${sem === 'torchvision' ? '_tv' : ''}_${resolution[0]}x${resolution[1]}`;
+  // torchvision's reduced_tail halves the head too (`last_channel = adjust_channels(1280 // 2)`).
+  const head = sem === 'tf' ? table.head : makeDivisible((table.head / (reducedTail ? 2 : 1)) * width);
+  const suffix =
+    (reducedTail === 'torchvision' ? '_rt' : reducedTail === 'deeplab' ? '_rf2' : '') +
+    (dilated === 'torchvision' ? '_os16' : dilated === 'tf' ? '_os16tf' : '') +
+    (classifier ? '' : '_features');
+  const name = `mobilenet_v3_${o.size}${minimal ? '_minimalistic' : ''}_${width}${sem === 'torchvision' ? '_tv' : ''}${suffix}_${resolution[0]}x${resolution[1]}`;
   return {
-    options: { size: o.size, width, widthSemantics: sem, minimalistic: minimal, resolution, classes, seed },
+    options: { size: o.size, width, widthSemantics: sem, minimalistic: minimal, resolution, classes, seed, reducedTail, dilated, classifier, taps },
     stem,
     stemAct: minimal ? 'relu' : 'hswish',
     blocks,
@@ -194,12 +272,12 @@ export function buildGraph(v: ResolvedVariant): Graph {
   let curC = 3;
   const randW = (n: number, fanIn: number): Float32Array => rng.fill(n, -Math.sqrt(3 / fanIn), Math.sqrt(3 / fanIn));
 
-  const convBnAct = (prefix: string, inC: number, outC: number, k: number, stride: number, groups: number, act: Act | null): void => {
-    const pad = Math.floor((k - 1) / 2);
+  const convBnAct = (prefix: string, inC: number, outC: number, k: number, stride: number, groups: number, act: Act | null, dilation = 1): void => {
+    const pad = Math.floor((k - 1) / 2) * dilation;
     const inPerGroup = inC / groups;
     nodes.push({
       op: 'conv2d', name: `${prefix}.0`, input: cur, output: `${prefix}.0:out`, outC, kh: k, kw: k, strideH: stride, strideW: stride,
-      dilationH: 1, dilationW: 1, pad: [pad, pad, pad, pad], groups, weight: randW(outC * inPerGroup * k * k, inPerGroup * k * k), epilogue: { act: 'none' },
+      dilationH: dilation, dilationW: dilation, pad: [pad, pad, pad, pad], groups, weight: randW(outC * inPerGroup * k * k, inPerGroup * k * k), epilogue: { act: 'none' },
     });
     nodes.push({
       op: 'batch_norm', name: `${prefix}.1`, input: `${prefix}.0:out`, output: `${prefix}.1:out`, eps: 1e-3,
@@ -231,7 +309,7 @@ export function buildGraph(v: ResolvedVariant): Graph {
     const p = `features.${b.index}.block`;
     let j = 0;
     if (b.exp !== b.inC) convBnAct(`${p}.${j++}`, curC, b.exp, 1, 1, 1, b.act);
-    convBnAct(`${p}.${j++}`, curC, b.exp, b.k, b.stride, b.exp, b.act);
+    convBnAct(`${p}.${j++}`, curC, b.exp, b.k, b.stride, b.exp, b.act, b.dilation);
     if (b.se) {
       const s = `${p}.${j++}`;
       const x = cur;
@@ -250,9 +328,48 @@ export function buildGraph(v: ResolvedVariant): Graph {
     }
   }
   convBnAct(`features.${v.blocks.length + 1}`, curC, v.lastConv, 1, 1, 1, v.headAct);
-  nodes.push({ op: 'global_avg_pool', name: 'avgpool', input: cur, output: 'avgpool:out' });
-  cur = 'avgpool:out';
-  linear('classifier.0', v.lastConv, v.head, v.headAct);
-  linear('classifier.3', v.head, v.options.classes, null);
-  return { name: v.name, inputs: [{ name: 'input', shape: { h: H, w: W, c: 3 } }], outputs: [cur], nodes };
+  if (v.options.classifier) {
+    nodes.push({ op: 'global_avg_pool', name: 'avgpool', input: cur, output: 'avgpool:out' });
+    cur = 'avgpool:out';
+    linear('classifier.0', v.lastConv, v.head, v.headAct);
+    linear('classifier.3', v.head, v.options.classes, null);
+  }
+  const outputs = [cur];
+  if (v.options.taps.length) {
+    const shapes = inferShapes({ name: v.name, inputs: [{ name: 'input', shape: { h: H, w: W, c: 3 } }], outputs: [], nodes });
+    const tensors = featureTensors(v);
+    for (const t of v.options.taps) {
+      // a reshape to the same shape is a free alias (scheduler), so the output carries the tap's name
+      nodes.push({ op: 'reshape', name: `tap.${t}`, input: tensors[t], output: t, shape: shapes.get(tensors[t])! });
+      outputs.push(t);
+    }
+  }
+  return { name: v.name, inputs: [{ name: 'input', shape: { h: H, w: W, c: 3 } }], outputs, nodes };
+}
+
+/** torchvision's stage_indices: [0] + the features indices of stride-2 blocks + [last]. */
+export function stageIndices(v: ResolvedVariant): number[] {
+  const table = VARIANT_TABLES[v.options.size].blocks;
+  return [0, ...table.flatMap((b, i) => (b.stride > 1 ? [i + 1] : [])), v.blocks.length + 1];
+}
+
+/** The tensor (in buildGraph's naming) of every feature tap; see FEATURE_TAPS. */
+export function featureTensors(v: ResolvedVariant): Record<FeatureTap, string> {
+  const stages = stageIndices(v);
+  const blockOut = (i: number): string => {
+    const b = v.blocks[i - 1];
+    return b.residual ? `features.${i}:out` : `features.${i}.block.${(b.exp !== b.inC ? 1 : 0) + (b.se ? 2 : 1)}.1:out`;
+  };
+  const c4 = stages[stages.length - 2];
+  const c4Block = v.blocks[c4 - 1];
+  if (c4Block.exp === c4Block.inC) throw new Error(`internal: bneck ${c4} has no expansion conv`);
+  // the last block at output stride 8: the one before the third stride-2 block
+  const lastOs8 = stages[stages.length - 3] - 1;
+  const b8 = v.blocks[lastOs8 - 1];
+  return {
+    C4: `features.${c4}.block.0.2:out`,
+    C5: `features.${stages[stages.length - 1]}.2:out`,
+    low: blockOut(stages[stages.length - 4]),
+    low_dw: `features.${lastOs8}.block.${b8.exp !== b8.inC ? 1 : 0}.2:out`,
+  };
 }

@@ -15,6 +15,7 @@ import { ARGMAX } from './argmax.js';
 import { CONV_TRANSPOSE } from './conv_transpose.js';
 import { BINARY } from './binary.js';
 import { CONSTANT } from './constant.js';
+import { SSD_DECODE } from './ssd_decode.js';
 
 export * from './spec.js';
 export { POINTWISE, packPointwise, packBias, type PackedLayer } from './pointwise.js';
@@ -38,6 +39,7 @@ export { ARGMAX } from './argmax.js';
 export { CONV_TRANSPOSE, packConvTranspose } from './conv_transpose.js';
 export { BINARY } from './binary.js';
 export { CONSTANT, packConstant } from './constant.js';
+export { SSD_DECODE, SSD_SCORES, SSD_CODE_ORDERS } from './ssd_decode.js';
 export { WGSL_SOURCES } from './wgsl_sources.js';
 
 /** Every WGSL file's compute entry point. */
@@ -59,4 +61,5 @@ export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   conv_transpose: CONV_TRANSPOSE,
   binary: BINARY,
   constant: CONSTANT,
+  ssd_decode: SSD_DECODE,
 });

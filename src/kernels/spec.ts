@@ -43,7 +43,8 @@ export type KernelName =
   | 'argmax'
   | 'conv_transpose'
   | 'binary'
-  | 'constant';
+  | 'constant'
+  | 'ssd_decode';
 
 export type ParamValues = Readonly<Record<string, number>>;
 export type OverrideValues = Readonly<Record<string, number>>;

@@ -20,7 +20,9 @@ export function expectedStateDict(g: Graph): Map<string, Slot> {
   for (const n of g.nodes) {
     if (n.op === 'conv2d') {
       const inC = shapes.get(n.input)!.c / n.groups;
-      const linear = n.name.startsWith('classifier.');
+      // torchvision's classification head is nn.Linear (2-D weights); LR-ASPP's
+      // `classifier.cbr.0` etc. and the SSDLite heads are Conv2d (4-D)
+      const linear = /^classifier\.\d+$/.test(n.name);
       m.set(`${n.name}.weight`, { shape: linear ? [n.outC, inC] : [n.outC, inC, n.kh, n.kw], assign: (d) => n.weight.set(d) });
       if (n.bias) m.set(`${n.name}.bias`, { shape: [n.outC], assign: (d) => n.bias!.set(d) });
     } else if (n.op === 'batch_norm') {

@@ -19,6 +19,7 @@ import { cpuArgmax } from './argmax.js';
 import { cpuConvTranspose } from './conv_transpose.js';
 import { cpuBinary } from './binary.js';
 import { cpuConstant } from './constant.js';
+import { cpuSsdDecode } from './ssd_decode.js';
 
 export type CpuKernel = (views: Record<string, Float32Array>, params: ParamValues, overrides: OverrideValues) => void;
 
@@ -42,4 +43,5 @@ export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freez
   conv_transpose: cpuConvTranspose,
   binary: cpuBinary,
   constant: cpuConstant,
+  ssd_decode: cpuSsdDecode,
 });
