@@ -1,26 +1,33 @@
 #!/usr/bin/env node
 /**
  * mobilenetv3-webgpu command line:
- *   inspect large|small [variant options] [--json]
- *   run     large|small [variant options] [--backend webgpu|cpu|auto] [--seed S] [--json]
+ *   inspect large|small|FILE [variant options] [--head lraspp|ssdlite --form torchvision|paper] [--json]
+ *   run     large|small|FILE [variant options] [--image PATH] [--backend webgpu|wasm|cpu|auto] [--seed S] [--json]
  *   table   [--backend ...]   every variant on the GPU and the CPU path, one row each
  * Variant options: --width W, --width-semantics tf|torchvision, --minimalistic,
  *   --resolution N|HxW, --classes N, --weights FILE.safetensors, --no-fuse
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs, numberFlag, resolutionFlag, type ParsedArgs } from './args.js';
-import { createRuntime, mobilenetV3, planSource, type Runtime, type MobileNetV3SourceOptions } from '../runtime.js';
+import { createRuntime, mobilenetV3, planSource, type Runtime, type MobileNetV3SourceOptions, type ModelSource, type BackendChoice } from '../runtime.js';
+import { isModelFile, loadModelFile, loadLabels } from './model_file.js';
+import { readImageFile, writeMaskPng } from './image_file.js';
+import { decodeOutputs, type DetectionOut } from '../heads/decode.js';
+import { lraspp } from '../heads/segmentation.js';
+import { ssdlite } from '../heads/detection.js';
 import { Rng } from '../graph/rng.js';
 import { countGraph } from '../graph/stats.js';
-import { buildGraph } from '../graph/variants.js';
 import { inferShapes } from '../graph/ir.js';
 import type { Plan } from '../graph/plan.js';
 
 const USAGE = `usage:
   mobilenetv3-webgpu inspect large|small [--width W] [--width-semantics tf|torchvision] [--minimalistic]
-                     [--resolution N|HxW] [--classes N] [--weights F.safetensors] [--json]
-  mobilenetv3-webgpu run large|small [same options] [--backend webgpu|cpu|auto] [--seed S] [--no-fuse] [--json]
-  mobilenetv3-webgpu table [--backend webgpu|cpu|auto] [--resolution N]`;
+                     [--resolution N|HxW] [--classes N] [--weights F.safetensors]
+                     [--head lraspp|ssdlite] [--form torchvision|paper] [--json]
+  mobilenetv3-webgpu inspect FILE.tflite|FILE.onnx|model.json [--resolution N|HxW] [--json]
+  mobilenetv3-webgpu run large|small|FILE [same options] [--image PATH] [--out mask.png] [--labels labels.json]
+                     [--backend webgpu|wasm|cpu|auto] [--seed S] [--no-fuse] [--json]
+  mobilenetv3-webgpu table [--backend webgpu|wasm|cpu|auto] [--resolution N]`;
 
 class UsageError extends Error {}
 
@@ -49,6 +56,22 @@ function variantOptions(a: ParsedArgs, size: string | undefined): MobileNetV3Sou
   };
 }
 
+/** The model a command is about: a model file, or a native variant with an optional head. */
+function sourceFromArgs(a: ParsedArgs): ModelSource {
+  const what = a.positionals[1];
+  if (isModelFile(what)) return loadModelFile(what!, resolutionFlag(a));
+  const head = a.flags.get('head');
+  const formFlag = a.flags.get('form') ?? 'torchvision';
+  if (formFlag !== 'torchvision' && formFlag !== 'paper' && formFlag !== 'tf') throw new UsageError(`--form must be torchvision or paper, got '${String(formFlag)}'`);
+  const form = formFlag === 'torchvision' ? 'torchvision' : 'tf';
+  const v = variantOptions(a, what);
+  if (head === undefined) return mobilenetV3(v);
+  const common = { size: v.size, width: v.width, minimalistic: v.minimalistic, resolution: v.resolution, classes: v.classes, seed: v.seed, weights: v.weights, weightsName: v.weightsName, form } as const;
+  if (head === 'lraspp') return lraspp(common);
+  if (head === 'ssdlite') return ssdlite(common);
+  throw new UsageError(`--head must be lraspp or ssdlite, got '${String(head)}'`);
+}
+
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -58,44 +81,54 @@ function pad(s: string, n: number): string {
 }
 
 function inspect(a: ParsedArgs): void {
-  const opts = variantOptions(a, a.positionals[1]);
-  const src = mobilenetV3(opts);
+  const t0 = performance.now();
+  const src = sourceFromArgs(a);
+  const g = src.graph();
+  const importMs = performance.now() - t0;
   const fused = planSource(src);
   const unfused = planSource(src, { fuse: false });
-  const g = buildGraph(src.variant!);
   const counts = countGraph(g);
   const stepOf = new Map<string, number>();
   fused.steps.forEach((s, i) => s.fused.forEach((n) => stepOf.set(n, i)));
+  const anchors = (src as { head?: { anchors?: { count?: number } } }).head?.anchors?.count;
   const summary = {
     model: src.name,
-    params: counts.params,
+    params: src.params ?? counts.params,
     macs: counts.macs,
     dispatches: fused.stats.dispatches,
     dispatchesUnfused: unfused.stats.dispatches,
     arenaBytes: fused.stats.arenaBytes,
     arenaBytesUnfused: unfused.stats.arenaBytes,
     weightBytes: fused.stats.weightBytes,
+    ...(anchors !== undefined ? { anchors } : {}),
+    importMs: Math.round(importMs),
+    input: { h: fused.input.h, w: fused.input.w, c: fused.input.c },
+    outputs: fused.outputs.map((o) => ({ name: o.name, h: o.h, w: o.w, c: o.c })),
+    task: src.task ?? null,
   };
   const shapes = inferShapes(g);
+  const ops: Record<string, number> = {};
+  for (const n of g.nodes) ops[n.op] = (ops[n.op] ?? 0) + 1;
   if (a.flags.get('json')) {
     const layers = counts.perNode.map((c) => {
       const o = shapes.get(g.nodes.find((n) => n.name === c.node)!.output)!;
       return { ...c, output: [o.h, o.w, o.c], dispatch: stepOf.get(c.node) ?? null };
     });
     const steps = fused.steps.map((s, i) => ({ dispatch: i, label: s.label, kernel: s.kernel, nodes: s.fused, macs: s.macs, workgroups: s.dispatch }));
-    process.stdout.write(JSON.stringify({ ...summary, layers, steps }) + '\n');
+    process.stdout.write(JSON.stringify({ ...summary, ops, layers, steps }) + '\n');
     return;
   }
-  const lines = [`${pad('layer', 36)} ${pad('op', 16)} ${pad('output', 14)} ${pad('params', 10)} ${pad('MACs', 12)} dispatch`];
+  const lines = [`${pad('layer', 40)} ${pad('op', 16)} ${pad('output', 14)} ${pad('params', 10)} ${pad('MACs', 13)} dispatch`];
   for (const c of counts.perNode) {
     const d = stepOf.get(c.node);
     const label = d === undefined ? '(no dispatch)' : `#${d} ${fused.steps[d].kernel}`;
     const o = shapes.get(g.nodes.find((n) => n.name === c.node)!.output)!;
-    lines.push(`${pad(c.node, 36)} ${pad(c.op, 16)} ${pad(`${o.h}x${o.w}x${o.c}`, 14)} ${pad(fmt(c.params), 10)} ${pad(fmt(c.macs), 12)} ${label}`);
+    lines.push(`${pad(c.node, 40)} ${pad(c.op, 16)} ${pad(`${o.h}x${o.w}x${o.c}`, 14)} ${pad(fmt(c.params), 10)} ${pad(fmt(c.macs), 13)} ${label}`);
   }
   lines.push('');
-  lines.push(`model ${src.name}`);
-  lines.push(`params ${fmt(summary.params)}  MACs ${fmt(summary.macs)}`);
+  lines.push(`model ${src.name}  (input ${summary.input.h}x${summary.input.w}x${summary.input.c}; outputs ${summary.outputs.map((o) => `${o.name} ${o.h}x${o.w}x${o.c}`).join(', ')})`);
+  lines.push(`ops ${Object.entries(ops).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(`params ${fmt(summary.params)}  MACs ${fmt(summary.macs)}${anchors !== undefined ? `  anchors ${anchors}` : ''}`);
   lines.push(`dispatches ${summary.dispatches} fused / ${summary.dispatchesUnfused} unfused`);
   lines.push(`arena ${fmt(summary.arenaBytes)} bytes (unfused ${fmt(summary.arenaBytesUnfused)})  weights ${fmt(summary.weightBytes)} bytes`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -117,23 +150,52 @@ async function timeRuns(run: () => Promise<unknown>, n: number): Promise<number>
 }
 
 async function runCmd(a: ParsedArgs): Promise<void> {
-  const opts = variantOptions(a, a.positionals[1]);
-  const src = mobilenetV3(opts);
-  const backend = (a.flags.get('backend') ?? 'auto') as 'auto';
+  const src = sourceFromArgs(a);
+  const imagePath = a.flags.get('image');
+  const image = typeof imagePath === 'string' ? readImageFile(imagePath) : null;
+  const backend = String(a.flags.get('backend') ?? 'auto') as BackendChoice;
   const rt = await createRuntime({ backend });
   try {
     const model = await rt.load(src, { fuse: a.flags.get('no-fuse') !== true });
     const { h, w, c } = model.inputShape;
-    const x = new Rng(numberFlag(a, 'seed') ?? 0).fill(h * w * c, -1, 1);
+    const x = image ?? new Rng(numberFlag(a, 'seed') ?? 0).fill(h * w * c, -1, 1);
     const t0 = performance.now();
-    const y = await model.run(x);
+    const outs = await model.runAll(x);
     const firstMs = performance.now() - t0;
-    const latencyMs = await timeRuns(() => model.run(x), 3);
-    const result = { model: src.name, backend: rt.backend, reason: rt.reason, top5: top5(y), latencyMs, firstRunMs: firstMs, dispatches: model.stats.dispatches };
+    const latencyMs = await timeRuns(() => model.runAll(x), 3);
+    // without --image a classifier prints its raw top-5 outputs (seeded input, issue 2's contract)
+    const rawTop5 = !image && (src.task === undefined || src.task.kind === 'classification');
+    const decoded = decodeOutputs(outs, {
+      task: rawTop5 ? { kind: 'features' } : src.task,
+      head: (src as { head?: unknown }).head,
+      outputs: model.plan.outputs,
+      image: image ? { width: image.width, height: image.height } : { width: w, height: h },
+      labels: src.task?.kind === 'classification' ? loadLabels(a.flags.get('labels') as string | undefined) : undefined,
+    });
+    const result: Record<string, unknown> = { model: src.name, backend: rt.backend, reason: rt.reason, latencyMs, firstRunMs: firstMs, dispatches: model.stats.dispatches };
+    if (rawTop5) {
+      result.top5 = [...outs[0]].map((score, index) => ({ index, score })).sort((p, q) => q.score - p.score).slice(0, 5);
+    } else if (decoded.kind === 'classification') {
+      result.top5 = decoded.top5;
+    } else if (decoded.kind === 'detection') {
+      result.detections = decoded.detections.map((d) => ({ ...d, box: d.box.map((v) => Math.round(v * 10) / 10) }));
+    } else if (decoded.kind === 'segmentation') {
+      const m = decoded.mask;
+      result.mask = { width: m.width, height: m.height, foregroundFraction: m.foregroundFraction };
+      const out = a.flags.get('out');
+      if (typeof out === 'string') {
+        writeMaskPng(out, m.mask, m.width, m.height);
+        (result.mask as Record<string, unknown>).file = out;
+      }
+    } else {
+      result.outputs = model.plan.outputs.map((o) => ({ name: o.name, h: o.h, w: o.w, c: o.c }));
+    }
     if (a.flags.get('json')) process.stdout.write(JSON.stringify(result) + '\n');
     else {
       process.stdout.write(`model ${src.name}\nbackend ${rt.backend} (${rt.reason})\n`);
-      for (const t of result.top5) process.stdout.write(`  ${String(t.index).padStart(5)}  ${t.score.toFixed(5)}\n`);
+      if (result.top5) for (const t of result.top5 as { index: number; label?: string; score: number }[]) process.stdout.write(`  ${String(t.index).padStart(5)}  ${t.score.toFixed(5)}  ${t.label ?? ''}\n`);
+      if (result.detections) for (const d of result.detections as DetectionOut[]) process.stdout.write(`  ${d.label.padEnd(16)} ${d.score.toFixed(3)}  [${d.box.join(', ')}]\n`);
+      if (result.mask) process.stdout.write(`  mask ${JSON.stringify(result.mask)}\n`);
       process.stdout.write(`latency ${latencyMs.toFixed(1)} ms (median of 3 warm runs; first run ${firstMs.toFixed(0)} ms), ${model.stats.dispatches} dispatches\n`);
     }
     model.dispose();
