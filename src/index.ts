@@ -21,3 +21,10 @@ export type { SsdliteOptions, SsdHeadInfo, DetectionSource, Detection as SsdDete
 export { torchvisionDefaultBoxes, tfSsdAnchors } from './heads/anchors.js';
 export { nms, batchedNms, iou } from './heads/nms.js';
 export { COCO_CATEGORIES_91 } from './heads/coco_labels.js';
+export { importTflite } from './graph/import/tflite.js';
+export { importOnnx } from './graph/import/onnx.js';
+export { importTfjs } from './graph/import/tfjs.js';
+export { decodeOutputs } from './heads/decode.js';
+export type { Decoded, DecodeContext, DetectionOut, MaskOut } from './heads/decode.js';
+export { topK, softmax } from './heads/classification.js';
+export { decodeCenterNet } from './heads/centernet.js';
