@@ -9,6 +9,8 @@ import { optimize } from './graph/passes/index.js';
 import { schedule } from './graph/scheduler.js';
 import { CpuExecutor } from './graph/cpu_executor.js';
 import { GpuExecutor } from './graph/gpu_executor.js';
+import { WasmExecutor } from './graph/wasm_executor.js';
+import { wasmKernelModule, wasmSimdSupported } from './kernels/wasm/loader.js';
 import { padChannels, unpadChannels } from './graph/layout.js';
 import { requestGpu, type GpuContext } from './gpu/device.js';
 import { PipelineCache } from './gpu/pipelines.js';
@@ -18,7 +20,7 @@ import { loadTorchvisionSafetensors } from './graph/import/torchvision_weights.j
 import { countGraph } from './graph/stats.js';
 import { type Preprocess, type ImageLike, isImageLike, preprocessImage, PREPROCESS_PRESETS } from './graph/preprocess.js';
 
-export type Backend = 'webgpu' | 'cpu';
+export type Backend = 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = Backend | 'auto';
 
 export interface RuntimeOptions {
@@ -69,13 +71,14 @@ export class Model {
     readonly name: string,
     readonly backend: Backend,
     readonly plan: Plan,
-    private readonly cpu: CpuExecutor | null,
+    private readonly cpu: CpuExecutor | WasmExecutor | null,
     private readonly gpu: GpuExecutor | null,
   ) {}
 
   /** @internal */
   static async create(name: string, plan: Plan, backend: Backend, device: GPUDevice | null, cache: PipelineCache | null): Promise<Model> {
     if (backend === 'webgpu') return new Model(name, backend, plan, null, await GpuExecutor.create(device!, plan, cache!));
+    if (backend === 'wasm') return new Model(name, backend, plan, await WasmExecutor.create(plan), null);
     return new Model(name, backend, plan, new CpuExecutor(plan), null);
   }
 
@@ -126,6 +129,7 @@ export class Model {
 
   dispose(): void {
     this.gpu?.dispose();
+    if (this.cpu instanceof WasmExecutor) this.cpu.dispose();
   }
 }
 
@@ -143,18 +147,31 @@ export class Runtime {
   /** @internal */
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const choice = opts.backend ?? 'auto';
-    if (!['webgpu', 'cpu', 'auto'].includes(choice)) throw new Error(`invalid option 'backend': '${String(choice)}' (expected 'webgpu', 'cpu' or 'auto')`);
+    if (!['webgpu', 'wasm', 'cpu', 'auto'].includes(choice)) throw new Error(`invalid option 'backend': '${String(choice)}' (expected 'webgpu', 'wasm', 'cpu' or 'auto')`);
     if (choice === 'cpu') return new Runtime('cpu', 'backend "cpu" requested', null);
+    if (choice === 'wasm') {
+      if (!wasmSimdSupported()) throw new Error("backend 'wasm' needs WebAssembly SIMD, which this JavaScript engine lacks");
+      await wasmKernelModule();
+      return new Runtime('wasm', 'backend "wasm" requested', null);
+    }
     if (opts.device) {
       return new Runtime('webgpu', 'device supplied by the caller', { device: opts.device, adapter: null as unknown as GPUAdapter, adapterName: 'caller device', isSoftware: false });
     }
+    let ctx: GpuContext;
     try {
-      const ctx = await requestGpu();
-      return new Runtime('webgpu', `WebGPU adapter: ${ctx.adapterName}`, ctx);
+      ctx = await requestGpu();
     } catch (e) {
       if (choice === 'webgpu') throw e;
-      return new Runtime('cpu', `no WebGPU: ${(e as Error).message}; using the CPU path`, null);
+      const wasm = await wasmUsable();
+      if (wasm === true) return new Runtime('wasm', `no WebGPU: ${(e as Error).message}; using the WebAssembly SIMD CPU path`, null);
+      return new Runtime('cpu', `no WebGPU: ${(e as Error).message}; using the CPU path (no wasm: ${wasm})`, null);
     }
+    if (choice === 'auto' && ctx.isSoftware && (await wasmUsable()) === true) {
+      // a software adapter (SwiftShader) runs these models several times slower than the wasm kernels
+      ctx.device.destroy();
+      return new Runtime('wasm', `WebGPU adapter '${ctx.adapterName}' is a software fallback; using the faster WebAssembly SIMD CPU path`, null);
+    }
+    return new Runtime('webgpu', `WebGPU adapter: ${ctx.adapterName}`, ctx);
   }
 
   /** Plans a source without creating an executor (inspection, tests). */
@@ -172,6 +189,17 @@ export class Runtime {
 
   dispose(): void {
     this.gpu?.device.destroy();
+  }
+}
+
+/** true when the wasm backend can run here, else why not */
+async function wasmUsable(): Promise<true | string> {
+  if (!wasmSimdSupported()) return 'WebAssembly SIMD is not available';
+  try {
+    await wasmKernelModule();
+    return true;
+  } catch (e) {
+    return (e as Error).message;
   }
 }
 

@@ -2,7 +2,7 @@
  * The runtime core in a real browser (Debian chromium, WebGPU on SwiftShader): the demo
  * page runs a seeded model on WebGPU and on the CPU path; both must match the Node CPU path
  * on the same seeded weights and input. Without --enable-unsafe-webgpu, 'auto' falls back to
- * the CPU and says so.
+ * the WebAssembly SIMD CPU backend and says so.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { ViteDevServer } from 'vite';
@@ -37,7 +37,7 @@ async function runPage(webgpu: boolean, query: string): Promise<PageResult> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url}?${query}&autorun=1`);
+  await page.goto(`${url}core.html?${query}&autorun=1`);
   await page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, undefined, { timeout: 240_000 });
   const r = (await page.evaluate(() => (window as { __result?: unknown }).__result)) as PageResult;
   expect(errors).toEqual([]);
@@ -73,12 +73,21 @@ describe('browser (chromium + SwiftShader)', () => {
     expect(relL2(r.logits, ref)).toBeLessThan(1e-4);
   });
 
-  it("falls back to the CPU path with 'auto' when WebGPU is disabled, and says so", async () => {
+  it("falls back to the WebAssembly CPU path with 'auto' when WebGPU is disabled, and says so", async () => {
     const ref = await nodeReference('small', 96, 5);
     const r = await runPage(false, 'size=small&resolution=96&backend=auto&seed=5');
     expect(r.error).toBeUndefined();
-    expect(r.backend).toBe('cpu');
+    expect(r.backend).toBe('wasm');
     expect(r.reason).toMatch(/no WebGPU/);
+    // f32 SIMD kernels vs the float64-accumulating TypeScript twins
+    expect(relL2(r.logits, ref)).toBeLessThan(1e-5);
+  });
+
+  it('runs the TypeScript CPU path in the page on request', async () => {
+    const ref = await nodeReference('small', 96, 6);
+    const r = await runPage(false, 'size=small&resolution=96&backend=cpu&seed=6');
+    expect(r.error).toBeUndefined();
+    expect(r.backend).toBe('cpu');
     expect(relL2(r.logits, ref)).toBeLessThan(1e-6);
   });
 

@@ -36,8 +36,11 @@ typedef struct {
   const float* scale; /* [K] or 0 */
   const float* res;   /* [M][N] or 0 */
   float* out;         /* [M][N] */
-  float* scratch;     /* SE prologue: pointwise_scratch_floats(M, K, N) */
+  float* scratch;     /* SE prologue: pointwise_scratch_floats(M, K, N, scale_clamp) */
   Epi epi;
+  /* SE prologue clamp: x = clamp(in * scale, scale_lo, scale_hi) (a quantized gate's range) */
+  int32_t scale_clamp;
+  float scale_lo, scale_hi;
 } PwParams;
 void pointwise(const PwParams* p);
 
@@ -100,11 +103,11 @@ INLINE v128_t vact_clamp(const Epi* e, v128_t x) {
  * switch in vact folds away), clamp, + residual, post clamp, store. Kernels keep their
  * accumulators in named variables (not arrays: clang sometimes leaves arrays on the shadow
  * stack in linear memory, 2-3x slower) and expand their stores once per activation with
- * ACT_CASES inside a `switch (epi->act)`, so there is one branch per tile, not per vector.
+ * EPI_CASES inside a `switch (epi_key(...))`, so there is one branch per tile, not per vector.
  */
 typedef struct {
   v128_t lo, hi, post_lo, post_hi;
-  int32_t has_clamp, has_post;
+  int32_t act, has_clamp, has_post;
 } EpiV;
 
 INLINE void epi_vectors(const Epi* e, EpiV* v) {
@@ -112,34 +115,41 @@ INLINE void epi_vectors(const Epi* e, EpiV* v) {
   v->hi = wasm_f32x4_splat(e->hi);
   v->post_lo = wasm_f32x4_splat(e->post_lo);
   v->post_hi = wasm_f32x4_splat(e->post_hi);
+  v->act = e->act;
   v->has_clamp = e->has_clamp;
   v->has_post = e->has_post;
 }
 
-INLINE void epi_store(const int A, const EpiV* v, v128_t x, float* dst, const float* res) {
-  x = vact(A, x);
-  if (v->has_clamp) x = vmin(vmax(x, v->lo), v->hi);
-  if (res) x = wasm_f32x4_add(x, wasm_v128_load(res));
-  if (v->has_post) x = vmin(vmax(x, v->post_lo), v->post_hi);
+/*
+ * F (a constant at each call site): 0 = act only; 1 = act + residual; 2 = everything with
+ * runtime checks (clamp, residual, post clamp) and the act A = -1 chosen at run time.
+ * Specializing the common cases keeps flag tests out of the per-vector code (V8 keeps the
+ * flags on the stack and re-tests them each time); the rare ones share one generic path to
+ * keep the module small.
+ */
+INLINE void epi_store(const int A, const int F, const EpiV* v, v128_t x, float* dst, const float* res) {
+  x = vact(A >= 0 ? A : v->act, x);
+  if (F == 2 && v->has_clamp) x = vmin(vmax(x, v->lo), v->hi);
+  if (F == 1 || (F == 2 && res)) x = wasm_f32x4_add(x, wasm_v128_load(res));
+  if (F == 2 && v->has_post) x = vmin(vmax(x, v->post_lo), v->post_hi);
   wasm_v128_store(dst, x);
 }
 
-#define ACT_CASES(M)      \
-  case ACT_RELU: {        \
-    M(ACT_RELU)           \
-  } break;                \
-  case ACT_RELU6: {       \
-    M(ACT_RELU6)          \
-  } break;                \
-  case ACT_HSWISH: {      \
-    M(ACT_HSWISH)         \
-  } break;                \
-  case ACT_HSIGMOID: {    \
-    M(ACT_HSIGMOID)       \
-  } break;                \
-  case ACT_SIGMOID: {     \
-    M(ACT_SIGMOID)        \
-  } break;                \
-  default: {              \
-    M(ACT_NONE)           \
-  } break;
+/* the `switch` key for EPI_CASES */
+INLINE int epi_key(const Epi* e, const void* res) {
+  if (!e->has_clamp && !e->has_post && e->act != ACT_SIGMOID) {
+    if (!res) return e->act;
+    if (e->act == ACT_NONE) return 6;
+  }
+  return 7;
+}
+
+/* switch (epi_key(...)) { EPI_CASES(M) }: M(A, F) expands the stores for act A, flags F */
+#define EPI_CASES(M)                    \
+  case 0: { M(ACT_NONE, 0) } break;     \
+  case 1: { M(ACT_RELU, 0) } break;     \
+  case 2: { M(ACT_RELU6, 0) } break;    \
+  case 3: { M(ACT_HSWISH, 0) } break;   \
+  case 4: { M(ACT_HSIGMOID, 0) } break; \
+  case 6: { M(ACT_NONE, 1) } break;     \
+  default: { M(-1, 2) } break;

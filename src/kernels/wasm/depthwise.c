@@ -8,9 +8,19 @@
  * it sweeps a row).
  *
  * Work unit: 4 adjacent output pixels x one channel block (8 f32x4 accumulators for nc = 8):
- * per tap one weight load per vector shared by the 4 pixels (10 loads, 8 mul, 8 add). Rows outside the input are
- * skipped per output row; columns are checked only for quads touching the left/right border
- * (out-of-bounds taps read a zero vector instead, so the code is the same).
+ * per tap one weight load per vector shared by the 4 pixels (10 loads, 8 mul, 8 add). Rows
+ * outside the input are skipped per output row; columns are checked only for quads touching
+ * the left/right border (out-of-bounds taps read a zero vector instead, same code).
+ *
+ * Measured (Node 20, Zen 3, GFLOP/s per layer): 7-14 for MobileNetV3's layers, vs 33 for the
+ * pointwise GEMM. What limits it: V8's TurboFan schedules each basic block itself (all loads
+ * first, then the multiply-add chains grouped per accumulator), so an unrolled tap loop keeps
+ * ~20 vectors live and spills xmm registers, and a rolled one pays ~5 instructions per f32x4
+ * multiply-add in pointer updates and loop control. Tried and dropped (no faster, A/B in one
+ * process): 4-channel halves (4 accumulators, no spills), asm barriers to force tap-major
+ * order (V8 reschedules anyway), a zero-padded input copy for small maps (the copy and the
+ * padded rows' zero work cost more than the border checks saved: 7x7..28x28 maps 20-60%
+ * slower).
  */
 #include "common.h"
 
@@ -88,17 +98,17 @@ INLINE void quad(const int NV, const int CHECKED, const DwParams* p, int oy, int
   EpiV ev;
   epi_vectors(&p->epi, &ev);
   /* stored last to first: with np < 4 the duplicates land on pixel np-1, rewritten by the real one */
-  switch (p->epi.act) {
-#define DW_STORE(A)                                                     \
-  epi_store(A, &ev, a30, dst + q3 * C, 0);                   \
-  if (NV > 1) epi_store(A, &ev, a31, dst + q3 * C + 4, 0);   \
-  epi_store(A, &ev, a20, dst + q2 * C, 0);                   \
-  if (NV > 1) epi_store(A, &ev, a21, dst + q2 * C + 4, 0);   \
-  epi_store(A, &ev, a10, dst + q1 * C, 0);                   \
-  if (NV > 1) epi_store(A, &ev, a11, dst + q1 * C + 4, 0);   \
-  epi_store(A, &ev, a00, dst, 0);                                       \
-  if (NV > 1) epi_store(A, &ev, a01, dst + 4, 0);
-    ACT_CASES(DW_STORE)
+  switch (epi_key(&p->epi, 0)) {
+#define DW_STORE(A, F)                                                     \
+  epi_store(A, F, &ev, a30, dst + q3 * C, 0);                   \
+  if (NV > 1) epi_store(A, F, &ev, a31, dst + q3 * C + 4, 0);   \
+  epi_store(A, F, &ev, a20, dst + q2 * C, 0);                   \
+  if (NV > 1) epi_store(A, F, &ev, a21, dst + q2 * C + 4, 0);   \
+  epi_store(A, F, &ev, a10, dst + q1 * C, 0);                   \
+  if (NV > 1) epi_store(A, F, &ev, a11, dst + q1 * C + 4, 0);   \
+  epi_store(A, F, &ev, a00, dst, 0);                                       \
+  if (NV > 1) epi_store(A, F, &ev, a01, dst + 4, 0);
+    EPI_CASES(DW_STORE)
 #undef DW_STORE
   }
 }
@@ -121,23 +131,23 @@ DEF_QUAD(2, 1)
  * About 3.5 wasm instructions per f32x4 multiply-accumulate instead of 5+ in the generic
  * quad above, whose per-tap pointer updates and loop control dominate.
  */
-INLINE void quad_k(const int NV, const int K, const int S, const int CHECKED, const DwParams* p, const EpiV* ev,
-                   int oy, int ox, int np, int ky0, int ky1, int c0, const float* wb) {
-  const int C = p->C, nc = 4 * NV, in_w = p->in_w;
+INLINE void quad_k(const int NV, const int WS, const int K, const int S, const int CHECKED, const DwParams* p,
+                   const EpiV* ev, int oy, int ox, int np, int ky0, int ky1, int c0, const float* wb) {
+  const int C = p->C, in_w = p->in_w;
   const v128_t b0 = wasm_v128_load(wb), b1 = NV > 1 ? wasm_v128_load(wb + 4) : b0;
   v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
   const int ix0 = ox * S - p->pl;
   const int iy0 = oy * p->sh - p->pt;
   for (int ky = ky0; ky < ky1; ky++) {
     const float* row = p->in + (iy0 + ky * p->dh) * in_w * C + c0;
-    const float* wk = wb + nc * (1 + ky * K);
+    const float* wk = wb + WS * (1 + ky * K);
     const float* col[3 * S + K];
     for (int j = 0; j < 3 * S + K; j++) {
       const int ix = ix0 + j;
       col[j] = (!CHECKED || (unsigned)ix < (unsigned)in_w) ? row + ix * C : p->zero;
     }
     for (int kx = 0; kx < K; kx++) {
-      const v128_t w0 = wasm_v128_load(wk + kx * nc), w1 = NV > 1 ? wasm_v128_load(wk + kx * nc + 4) : w0;
+      const v128_t w0 = wasm_v128_load(wk + kx * WS), w1 = NV > 1 ? wasm_v128_load(wk + kx * WS + 4) : w0;
       DW_MAC(0, col[kx]);
       DW_MAC(1, col[S + kx]);
       DW_MAC(2, col[2 * S + kx]);
@@ -145,23 +155,23 @@ INLINE void quad_k(const int NV, const int K, const int S, const int CHECKED, co
     }
   }
   float* dst = p->out + (oy * p->out_w + ox) * C + c0;
-  switch (p->epi.act) {
-#define DWK_STORE(A)                                                              \
-  epi_store(A, ev, a00, dst, 0);                                                  \
-  if (NV > 1) epi_store(A, ev, a01, dst + 4, 0);                                  \
+  switch (epi_key(&p->epi, 0)) {
+#define DWK_STORE(A, F)                                                              \
+  epi_store(A, F, ev, a00, dst, 0);                                                  \
+  if (NV > 1) epi_store(A, F, ev, a01, dst + 4, 0);                                  \
   if (!CHECKED || np > 1) {                                                       \
-    epi_store(A, ev, a10, dst + C, 0);                                            \
-    if (NV > 1) epi_store(A, ev, a11, dst + C + 4, 0);                            \
+    epi_store(A, F, ev, a10, dst + C, 0);                                            \
+    if (NV > 1) epi_store(A, F, ev, a11, dst + C + 4, 0);                            \
   }                                                                               \
   if (!CHECKED || np > 2) {                                                       \
-    epi_store(A, ev, a20, dst + 2 * C, 0);                                        \
-    if (NV > 1) epi_store(A, ev, a21, dst + 2 * C + 4, 0);                        \
+    epi_store(A, F, ev, a20, dst + 2 * C, 0);                                        \
+    if (NV > 1) epi_store(A, F, ev, a21, dst + 2 * C + 4, 0);                        \
   }                                                                               \
   if (!CHECKED || np > 3) {                                                       \
-    epi_store(A, ev, a30, dst + 3 * C, 0);                                        \
-    if (NV > 1) epi_store(A, ev, a31, dst + 3 * C + 4, 0);                        \
+    epi_store(A, F, ev, a30, dst + 3 * C, 0);                                        \
+    if (NV > 1) epi_store(A, F, ev, a31, dst + 3 * C + 4, 0);                        \
   }
-    ACT_CASES(DWK_STORE)
+    EPI_CASES(DWK_STORE)
 #undef DWK_STORE
   }
 }
@@ -174,8 +184,12 @@ INLINE void row_k(const int NV, const int K, const int S, const DwParams* p, int
   for (int ox = 0; ox < p->out_w; ox += 4) {
     const int np = p->out_w - ox < 4 ? p->out_w - ox : 4;
     const int ix0 = ox * S - p->pl;
-    if (np == 4 && ix0 >= 0 && ix0 + 3 * S + K <= p->in_w) quad_k(NV, K, S, 0, p, &ev, oy, ox, 4, ky0, ky1, c0, wb);
-    else quad_k(NV, K, S, 1, p, &ev, oy, ox, np, ky0, ky1, c0, wb);
+    const int inside = np == 4 && ix0 >= 0 && ix0 + 3 * S + K <= p->in_w;
+    if (inside) {
+      quad_k(NV, 4 * NV, K, S, 0, p, &ev, oy, ox, 4, ky0, ky1, c0, wb);
+    } else {
+      quad_k(NV, 4 * NV, K, S, 1, p, &ev, oy, ox, np, ky0, ky1, c0, wb);
+    }
   }
 }
 

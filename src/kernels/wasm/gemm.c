@@ -3,7 +3,7 @@
  *   out[p][n] = epilogue(bias[n] + sum_k in[p][k] * scale[k] * W[k][n])
  * with the fused SE-scale prologue (scale), and act, clamp, residual add, post clamp epilogue.
  *
- * Packed weights (wasm_pack.ts packPointwiseWasm): output channels in panels of NR = 8 (the
+ * Packed weights (wasm_pack.ts packGemmWasm): output channels in panels of NR = 8 (the
  * last panel is 4 wide when N % 8 == 4); panel p starts at float p * 8 * (K + 1) and holds
  * [bias: nr][k = 0: nr weights][k = 1: nr]...[k = K-1: nr].
  *
@@ -13,6 +13,8 @@
  * 5x8 21-22, 3x12 18-23, 6x8 with a vec4 load + 4 shuffles ("splat") 23-25, K unrolled by 4
  * 19-22. 4x8 reaches the machine's measured mul+add peak (33 GFLOP/s on a register-only
  * loop); the larger tiles lose to spills in V8's register allocator (16 xmm, one reserved).
+ * Pixel tiles (4 rows) are the outer loop and panels the inner one, so each output row is
+ * finished while hot; panels are blocked so their weights stay in L2 (W_BLOCK_BYTES).
  */
 #include "common.h"
 
@@ -27,12 +29,12 @@
     if (NV > 1) c##i##1 = wasm_f32x4_add(c##i##1, wasm_f32x4_mul(x, w1)); \
   }
 
-#define GEMM_STORE_ROW(A, i)                                                          \
-  if (MR > i) {                                                                       \
-    epi_store(A, &ev, c##i##0, c + i * ldc, res ? res + i * ldc : 0);                 \
-    if (NV > 1) epi_store(A, &ev, c##i##1, c + i * ldc + 4, res ? res + i * ldc + 4 : 0); \
+#define GEMM_STORE_ROW(A, F, i)                                                             \
+  if (MR > i) {                                                                             \
+    epi_store(A, F, &ev, c##i##0, c + i * ldc, res ? res + i * ldc : 0);                    \
+    if (NV > 1) epi_store(A, F, &ev, c##i##1, c + i * ldc + 4, res ? res + i * ldc + 4 : 0); \
   }
-#define GEMM_STORE(A) GEMM_STORE_ROW(A, 0) GEMM_STORE_ROW(A, 1) GEMM_STORE_ROW(A, 2) GEMM_STORE_ROW(A, 3)
+#define GEMM_STORE(A, F) GEMM_STORE_ROW(A, F, 0) GEMM_STORE_ROW(A, F, 1) GEMM_STORE_ROW(A, F, 2) GEMM_STORE_ROW(A, F, 3)
 
 /* One MR x (4*NV) tile: accumulators start at the bias, K >= 1. */
 INLINE void tile(const int MR, const int NV, int K, const float* a, int lda, const float* w, float* c, int ldc,
@@ -55,7 +57,7 @@ INLINE void tile(const int MR, const int NV, int K, const float* a, int lda, con
   } while (++k < K);
   EpiV ev;
   epi_vectors(e, &ev);
-  switch (e->act) { ACT_CASES(GEMM_STORE) }
+  switch (epi_key(e, res)) { EPI_CASES(GEMM_STORE) }
 }
 
 /* MR rows x panels [p0, p1) (the last may be 4 wide): one call per row block, not per tile */
@@ -116,20 +118,25 @@ static void scale_weights(int K, int N, const float* w, const float* s, float* d
   }
 }
 
-/* scratch[p][k] = in[p][k] * scale[k] */
-static void scale_input(int M, int K, const float* in, const float* s, float* dst) {
+/* scratch[p][k] = in[p][k] * scale[k], clamped to [lo, hi] when `clamp` */
+static void scale_input(int M, int K, const float* in, const float* s, float* dst, int clamp, float lo, float hi) {
+  const v128_t vlo = wasm_f32x4_splat(lo), vhi = wasm_f32x4_splat(hi);
   for (int p = 0; p < M; p++)
-    for (int k = 0; k < K; k += 4)
-      wasm_v128_store(dst + p * K + k, wasm_f32x4_mul(wasm_v128_load(in + p * K + k), wasm_v128_load(s + k)));
+    for (int k = 0; k < K; k += 4) {
+      v128_t x = wasm_f32x4_mul(wasm_v128_load(in + p * K + k), wasm_v128_load(s + k));
+      if (clamp) x = vmin(vmax(x, vlo), vhi);
+      wasm_v128_store(dst + p * K + k, x);
+    }
 }
 
 EXPORT void pointwise(const PwParams* p) {
   const float* in = p->in;
   const float* w = p->w;
   if (p->scale) {
-    /* fold the per-input-channel scale into whichever operand is smaller */
-    if (p->M <= p->N) {
-      scale_input(p->M, p->K, in, p->scale, p->scratch);
+    /* fold the per-input-channel scale into whichever operand is smaller (a clamp of
+       in * scale can only be applied to the input) */
+    if (p->M <= p->N || p->scale_clamp) {
+      scale_input(p->M, p->K, in, p->scale, p->scratch, p->scale_clamp, p->scale_lo, p->scale_hi);
       in = p->scratch;
     } else {
       scale_weights(p->K, p->N, w, p->scale, p->scratch);
@@ -140,6 +147,6 @@ EXPORT void pointwise(const PwParams* p) {
 }
 
 /* Scratch floats pointwise() needs for an SE-scaled layer of this shape. */
-EXPORT int pointwise_scratch_floats(int M, int K, int N) {
-  return M <= N ? M * K : ((N + 7) >> 3) * 8 * (K + 1);
+EXPORT int pointwise_scratch_floats(int M, int K, int N, int scale_clamp) {
+  return M <= N || scale_clamp ? M * K : ((N + 7) >> 3) * 8 * (K + 1);
 }

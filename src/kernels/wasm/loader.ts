@@ -11,7 +11,7 @@ export interface WasmKernelExports {
   readonly memory: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
   pointwise(params: number): void;
-  pointwise_scratch_floats(m: number, k: number, n: number): number;
+  pointwise_scratch_floats(m: number, k: number, n: number, scaleClamp: number): number;
   depthwise(params: number): void;
   conv2d(params: number): void;
   global_pool(params: number): void;

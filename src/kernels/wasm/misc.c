@@ -46,12 +46,18 @@ typedef struct {
   float* out;     /* [C] scale */
   float* pooled;  /* scratch [C] */
   float* hidden;  /* scratch [S] */
-  PwParams fc1;   /* M=1, K=C, N=S, in=pooled, out=hidden, act1 (filled by the executor) */
-  PwParams fc2;   /* M=1, K=S, N=C, in=hidden, out=out, act2 */
+  PwParams fc1;   /* M=1, K=C, N=S, in=pooled, out=hidden, act1 + fc1 clamp (filled by the executor) */
+  PwParams fc2;   /* M=1, K=S, N=C, in=hidden, out=out, act2 + fc2 clamp */
+  int32_t pool_clamp; /* pooled = clamp(mean, pool_lo, pool_hi): a quantized model's range */
+  float pool_lo, pool_hi;
 } SeParams;
 
 EXPORT void squeeze_excite(const SeParams* p) {
   mean_pool(p->pixels, p->C, p->in, p->pooled);
+  if (p->pool_clamp) {
+    const v128_t lo = wasm_f32x4_splat(p->pool_lo), hi = wasm_f32x4_splat(p->pool_hi);
+    for (int c = 0; c < p->C; c += 4) wasm_v128_store(p->pooled + c, vmin(vmax(wasm_v128_load(p->pooled + c), lo), hi));
+  }
   pointwise(&p->fc1);
   pointwise(&p->fc2);
 }
