@@ -1,7 +1,7 @@
 /**
  * npm run bench:core — per model: dispatches fused/unfused, arena bytes, and the median
- * latency of 20 warm runs (input upload to output read back) for GPU fused, GPU unfused and
- * the CPU path, in Node. Not a test: no assertions on time. Writes bench/results/core.json.
+ * latency of 20 warm runs (input upload to output read back) for GPU fused, GPU unfused, the
+ * WebAssembly SIMD path and the TypeScript CPU path, in Node. Not a test: no assertions on time. Writes bench/results/core.json.
  * Options: --runs N (default 20), --warmup N (default 5), --resolution N, --models large,small
  *          --profile (adds the per-dispatch GPU-time top 10 from timestamp queries)
  */
@@ -40,16 +40,17 @@ async function time(model: Model, x: Float32Array): Promise<ReturnType<typeof st
 
 const gpu = await createRuntime({ backend: 'webgpu' });
 const cpu = await createRuntime({ backend: 'cpu' });
+const wasm = await createRuntime({ backend: 'wasm' });
 const rows: Record<string, unknown>[] = [];
 console.log(`adapter: ${gpu.gpu?.adapterName}; CPU: ${os.cpus()[0]?.model} x${os.cpus().length}; node ${process.version}; ${runs} runs after ${warmup} warm-up`);
-console.log('| model | dispatches fused / unfused | arena bytes fused / unfused | GPU fused ms | GPU unfused ms | CPU ms |');
-console.log('|---|---|---|---|---|---|');
+console.log('| model | dispatches fused / unfused | arena bytes fused / unfused | GPU fused ms | GPU unfused ms | wasm ms | CPU (TS) ms |');
+console.log('|---|---|---|---|---|---|---|');
 for (const size of models) {
   const src = mobilenetV3({ size, resolution });
   const x = new Rng(3).fill(resolution * resolution * 3, -1, 1);
   const r: Record<string, unknown> = { model: src.name };
   const res: Record<string, ReturnType<typeof stats> & { firstMs: number }> = {};
-  for (const [key, rt, fuse] of [['gpuFused', gpu, true], ['gpuUnfused', gpu, false], ['cpu', cpu, true]] as const) {
+  for (const [key, rt, fuse] of [['gpuFused', gpu, true], ['gpuUnfused', gpu, false], ['wasm', wasm, true], ['cpu', cpu, true]] as const) {
     const m = await rt.load(src, { fuse });
     r[`${key}Dispatches`] = m.stats.dispatches;
     r[`${key}ArenaBytes`] = m.stats.arenaBytes;
@@ -64,7 +65,7 @@ for (const size of models) {
   Object.assign(r, res);
   rows.push(r);
   const f = (k: string): string => `${res[k].median.toFixed(1)} (p10 ${res[k].p10.toFixed(1)}, p90 ${res[k].p90.toFixed(1)})`;
-  console.log(`| ${src.name} | ${r.gpuFusedDispatches} / ${r.gpuUnfusedDispatches} | ${r.gpuFusedArenaBytes} / ${r.gpuUnfusedArenaBytes} | ${f('gpuFused')} | ${f('gpuUnfused')} | ${f('cpu')} |`);
+  console.log(`| ${src.name} | ${r.gpuFusedDispatches} / ${r.gpuUnfusedDispatches} | ${r.gpuFusedArenaBytes} / ${r.gpuUnfusedArenaBytes} | ${f('gpuFused')} | ${f('gpuUnfused')} | ${f('wasm')} | ${f('cpu')} |`);
 }
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/core.json', JSON.stringify({ date: new Date().toISOString(), adapter: gpu.gpu?.adapterName, cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, runs, warmup, resolution, rows }, null, 2));

@@ -212,9 +212,10 @@ async function table(a: ParsedArgs): Promise<void> {
     return null;
   });
   const cpuRt = await createRuntime({ backend: 'cpu' });
+  const wasmRt: Runtime | null = await createRuntime({ backend: 'wasm' }).catch(() => null);
   if (gpuRt) process.stdout.write(`GPU: ${gpuRt.reason}\n`);
-  const header = ['variant', 'params', 'MACs', 'disp', 'disp unf', 'arena KiB', 'GPU ms', 'CPU ms', 'max|GPU-CPU|', 'top-1 agree'];
-  const widths = [44, 10, 12, 5, 8, 10, 8, 8, 13, 11];
+  const header = ['variant', 'params', 'MACs', 'disp', 'disp unf', 'arena KiB', 'GPU ms', 'wasm ms', 'CPU ms', 'max|GPU-CPU|', 'top-1 agree'];
+  const widths = [44, 10, 12, 5, 8, 10, 8, 8, 8, 13, 11];
   const row = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i])).join(' ');
   process.stdout.write(row(header) + '\n');
   for (const size of ['large', 'small'] as const) {
@@ -228,6 +229,13 @@ async function table(a: ParsedArgs): Promise<void> {
         const cpu = await cpuRt.load(src);
         const yc = await cpu.run(x);
         const cpuMs = await timeRuns(() => cpu.run(x), 2);
+        let wasmMs = NaN;
+        if (wasmRt) {
+          const wm = await wasmRt.load(src);
+          await wm.run(x);
+          wasmMs = await timeRuns(() => wm.run(x), 5);
+          wm.dispose();
+        }
         let gpuMs = NaN;
         let diff = NaN;
         let agree = '-';
@@ -241,7 +249,7 @@ async function table(a: ParsedArgs): Promise<void> {
         }
         const counts = src.params!;
         process.stdout.write(
-          row([src.name, fmt(counts), fmt(plan.stats.macs), String(plan.stats.dispatches), String(unfused.stats.dispatches), fmt(Math.round(plan.stats.arenaBytes / 1024)), gpuMs.toFixed(0), cpuMs.toFixed(0), diff.toExponential(1), agree]) + '\n',
+          row([src.name, fmt(counts), fmt(plan.stats.macs), String(plan.stats.dispatches), String(unfused.stats.dispatches), fmt(Math.round(plan.stats.arenaBytes / 1024)), gpuMs.toFixed(0), wasmMs.toFixed(1), cpuMs.toFixed(0), diff.toExponential(1), agree]) + '\n',
         );
       }
     }
