@@ -1,5 +1,7 @@
 // pointwise.wgsl: 1x1 convolution / fully connected layer as a register-blocked GEMM.
-//   acc[p][oc] = bias[oc] + sum_ic W[oc][ic] * input[p][ic] * (HAS_SCALE ? scale[ic] : 1)
+//   acc[p][oc] = bias[oc] + sum_ic W[oc][ic] * x[p][ic], where
+//   x[p][ic] = HAS_SCALE ? clamp(input[p][ic] * scale[ic], scale_lo, scale_hi) : input[p][ic]
+//   (the SE prologue; scale_lo/hi: a quantized gating multiply's range, else +-NO_CLAMP)
 //   v = clamp(act(acc), clamp_lo, clamp_hi); if HAS_RES: v += residual[p][oc]
 //   output[p][oc] = clamp(v, post_lo, post_hi)
 // Layouts (all array<vec4<f32>>, NHWC, channels padded to 4):
@@ -22,6 +24,8 @@ struct Params {
   clamp_hi: f32,
   post_lo: f32,
   post_hi: f32,
+  scale_lo: f32,
+  scale_hi: f32,
 }
 
 override ACT: u32 = 0u;
@@ -86,7 +90,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     var x3 = input[r3 + k];
     if (HAS_SCALE == 1u) {
       let s = scale[k];
-      x0 *= s; x1 *= s; x2 *= s; x3 *= s;
+      let slo = vec4<f32>(params.scale_lo);
+      let shi = vec4<f32>(params.scale_hi);
+      x0 = clamp(x0 * s, slo, shi); x1 = clamp(x1 * s, slo, shi);
+      x2 = clamp(x2 * s, slo, shi); x3 = clamp(x3 * s, slo, shi);
     }
     let wb0 = params.w_offset + (k * out_c4 + oc0) * 4u;
     let wb1 = params.w_offset + (k * out_c4 + oc1) * 4u;

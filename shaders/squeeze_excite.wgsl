@@ -1,7 +1,8 @@
 // squeeze_excite.wgsl: the whole squeeze-and-excitation branch in one workgroup.
-//   pooled[c] = (sum_p x[p][c]) / pixels                        (global average pool)
-//   hidden[s] = act(act1, b1[s] + sum_c W1[s][c] * pooled[c])     (fc1: c -> sq)
-//   output[c] = act(act2, b2[c] + sum_s W2[c][s] * hidden[s])     (fc2: sq -> c)
+//   pooled[c] = clamp((sum_p x[p][c]) / pixels, pool_lo, pool_hi)                  (global average pool)
+//   hidden[s] = clamp(act(act1, b1[s] + sum_c W1[s][c] * pooled[c]), fc1_lo, fc1_hi)  (fc1: c -> sq)
+//   output[c] = clamp(act(act2, b2[c] + sum_s W2[c][s] * hidden[s]), fc2_lo, fc2_hi)  (fc2: sq -> c)
+//   (the clamps are quantized output ranges, e.g. TFLite uint8; +-NO_CLAMP when there are none)
 // Layouts (array<vec4<f32>>): input x: pixels*c4 at p*c4 + q; output: c4 vec4 (the per-channel
 //   scale); W1 packed like pointwise (in_c4 = c4, out_c4 = sq4) at w1_offset, bias sq4 at
 //   b1_offset; W2 like pointwise (in_c4 = sq4, out_c4 = c4) at w2_offset, bias c4 at b2_offset.
@@ -21,6 +22,12 @@ struct Params {
   b2_offset: u32,
   act1: u32,
   act2: u32,
+  pool_lo: f32,
+  pool_hi: f32,
+  fc1_lo: f32,
+  fc1_hi: f32,
+  fc2_lo: f32,
+  fc2_hi: f32,
 }
 
 const WG: u32 = 256u;
@@ -71,7 +78,7 @@ fn main(@builtin(local_invocation_index) t: u32) {
       for (var l = 0u; l < lanes; l++) {
         total += partial[l * n + t];
       }
-      pooled[base + t] = total / f32(pixels);
+      pooled[base + t] = clamp(total / f32(pixels), vec4<f32>(params.pool_lo), vec4<f32>(params.pool_hi));
     }
     workgroupBarrier();
   }
@@ -82,7 +89,7 @@ fn main(@builtin(local_invocation_index) t: u32) {
       let wb = params.w1_offset + (k * sq4 + o) * 4u;
       acc += mat4x4<f32>(weights[wb], weights[wb + 1u], weights[wb + 2u], weights[wb + 3u]) * pooled[k];
     }
-    hidden[o] = act(params.act1, acc);
+    hidden[o] = clamp(act(params.act1, acc), vec4<f32>(params.fc1_lo), vec4<f32>(params.fc1_hi));
   }
   workgroupBarrier();
   // 3. fc2 + act2
@@ -92,6 +99,6 @@ fn main(@builtin(local_invocation_index) t: u32) {
       let wb = params.w2_offset + (k * c4 + o) * 4u;
       acc += mat4x4<f32>(weights[wb], weights[wb + 1u], weights[wb + 2u], weights[wb + 3u]) * hidden[k];
     }
-    output[o] = act(params.act2, acc);
+    output[o] = clamp(act(params.act2, acc), vec4<f32>(params.fc2_lo), vec4<f32>(params.fc2_hi));
   }
 }

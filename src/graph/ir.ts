@@ -4,9 +4,10 @@
  *
  * Fusions are attributes on nodes, never new op names (DESIGN.md section 2):
  * - conv2d.prologue.seScale: the input is multiplied per channel by a 1x1xC scale tensor
+ *   (then clamped to prologue.clamp when given: a quantized gating multiply's output range)
  * - conv2d/add epilogue: act, clamp, residual (added after act and clamp), postClamp
- * The one exception is `squeeze_excite`, the fused form of pool -> fc1 -> fc2 that the SE
- * pass produces; its fields are exactly those of the ops it replaces.
+ * The one exception is `squeeze_excite`, the fused form of pool (+clamp) -> fc1 -> fc2 that
+ * the SE pass produces; its fields are exactly those of the ops it replaces.
  */
 import type { Act } from '../kernels/spec.js';
 
@@ -49,7 +50,11 @@ export interface Conv2dNode {
   /** OIHW: [outC][inC/groups][kh][kw] */
   weight: Float32Array;
   bias?: Float32Array;
-  prologue?: { seScale: string };
+  /**
+   * x' = x * seScale per input channel, then clamp(x', clamp[0], clamp[1]) when clamp is given
+   * (TFLite's quantized range of the gating multiply), as the conv reads its input
+   */
+  prologue?: { seScale: string; clamp?: [number, number] };
   epilogue: Epilogue;
 }
 
@@ -113,9 +118,14 @@ export interface FcParams {
   weight: Float32Array;
   bias: Float32Array;
   act: Act;
+  /** clamp after the activation (a quantized FC output range) */
+  clamp?: [number, number];
 }
 
-/** Fused pool -> fc1 -> act1 -> fc2 -> act2: output is the 1x1xC scale vector. */
+/**
+ * Fused pool (-> poolClamp) -> fc1 -> act1 (-> clamp1) -> fc2 -> act2 (-> clamp2): output is the
+ * 1x1xC scale vector.
+ */
 export interface SqueezeExciteNode {
   op: 'squeeze_excite';
   name: string;
@@ -124,6 +134,8 @@ export interface SqueezeExciteNode {
   input: string;
   output: string;
   squeeze: number;
+  /** clamp of the pooled mean (a quantized pool output range) */
+  poolClamp?: [number, number];
   fc1: FcParams;
   fc2: FcParams;
 }
@@ -407,6 +419,14 @@ export function nodeInputs(n: Node): string[] {
   }
 }
 
+/** A clamp range must be two numbers (not NaN) with lo <= hi. */
+function checkClamp(c: [number, number] | undefined, what: string, node: string): void {
+  if (c === undefined) return;
+  if (!Array.isArray(c) || c.length !== 2 || c.some((v) => typeof v !== 'number' || Number.isNaN(v)) || c[0] > c[1]) {
+    throw new GraphError(`${what} ${JSON.stringify(c)} is not a range [lo, hi] with lo <= hi`, node);
+  }
+}
+
 export const convOutSize = (inSize: number, k: number, stride: number, dilation: number, padA: number, padB: number): number =>
   Math.floor((inSize + padA + padB - dilation * (k - 1) - 1) / stride) + 1;
 
@@ -450,6 +470,7 @@ export function inferShapes(g: Graph): Map<string, TensorShape> {
         if (n.prologue) {
           const s = ins[1];
           if (s.h !== 1 || s.w !== 1 || s.c !== x.c) throw new GraphError(`SE scale must be 1x1x${x.c}, got ${s.h}x${s.w}x${s.c}`, n.name);
+          checkClamp(n.prologue.clamp, 'prologue clamp', n.name);
         }
         if (n.epilogue.residual) {
           const r = ins[ins.length - 1];
@@ -491,6 +512,9 @@ export function inferShapes(g: Graph): Map<string, TensorShape> {
         const x = ins[0];
         if (n.fc1.weight.length !== n.squeeze * x.c || n.fc1.bias.length !== n.squeeze) throw new GraphError('fc1 weight/bias size mismatch', n.name);
         if (n.fc2.weight.length !== n.squeeze * x.c || n.fc2.bias.length !== x.c) throw new GraphError('fc2 weight/bias size mismatch', n.name);
+        checkClamp(n.poolClamp, 'poolClamp', n.name);
+        checkClamp(n.fc1.clamp, 'fc1 clamp', n.name);
+        checkClamp(n.fc2.clamp, 'fc2 clamp', n.name);
         out = { h: 1, w: 1, c: x.c };
         break;
       }

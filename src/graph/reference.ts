@@ -3,7 +3,7 @@
  * the Plan, the packing and the kernels: plain loops on unpadded NHWC arrays. Used as the
  * oracle for the CPU path and for BatchNorm calibration of seeded weights.
  */
-import { type Graph, type Node, type Epilogue, type TensorShape, type ResizeCoord, type BinaryOp, type NearestMode, inferShapes, unreachable } from './ir.js';
+import { type Graph, type Node, type Epilogue, type FcParams, type TensorShape, type ResizeCoord, type BinaryOp, type NearestMode, inferShapes, unreachable } from './ir.js';
 import type { Act } from '../kernels/spec.js';
 import { candidateRows, decodeCandidates } from './ssd_decode.js';
 
@@ -39,6 +39,8 @@ function applyEpilogue(ep: Epilogue, v: number, residual: number): number {
   return v;
 }
 
+const clampRange = (v: number, c: [number, number] | undefined): number => (c ? Math.min(Math.max(v, c[0]), c[1]) : v);
+
 function conv(n: Extract<Node, { op: 'conv2d' }>, x: RefTensor, out: TensorShape, scale?: Float64Array, res?: Float64Array): Float64Array {
   const { h: ih, w: iw, c: ic } = x.shape;
   const { h: oh, w: ow, c: oc } = out;
@@ -48,7 +50,8 @@ function conv(n: Extract<Node, { op: 'conv2d' }>, x: RefTensor, out: TensorShape
   const xs = x.data;
   const w = n.weight;
   const xin = scale ? new Float64Array(xs.length) : xs;
-  if (scale) for (let i = 0; i < xs.length; i++) xin[i] = xs[i] * scale[i % ic];
+  const sc = n.prologue?.clamp;
+  if (scale) for (let i = 0; i < xs.length; i++) xin[i] = clampRange(xs[i] * scale[i % ic], sc);
   for (let oy = 0; oy < oh; oy++) {
     for (let ox = 0; ox < ow; ox++) {
       const ob = (oy * ow + ox) * oc;
@@ -73,12 +76,12 @@ function conv(n: Extract<Node, { op: 'conv2d' }>, x: RefTensor, out: TensorShape
   return y;
 }
 
-function fc(weight: Float32Array, bias: Float32Array, act: Act, x: Float64Array, inC: number, outC: number): Float64Array {
+function fc(f: FcParams, x: Float64Array, inC: number, outC: number): Float64Array {
   const y = new Float64Array(outC);
   for (let o = 0; o < outC; o++) {
-    let acc = bias[o];
-    for (let i = 0; i < inC; i++) acc += weight[o * inC + i] * x[i];
-    y[o] = refAct(act, acc);
+    let acc = f.bias[o];
+    for (let i = 0; i < inC; i++) acc += f.weight[o * inC + i] * x[i];
+    y[o] = clampRange(refAct(f.act, acc), f.clamp);
   }
   return y;
 }
@@ -291,9 +294,9 @@ export function runReference(g: Graph, inputs: Record<string, Float64Array | Flo
         break;
       case 'squeeze_excite': {
         const x = t(n.input);
-        const p = pool(x);
-        const s = fc(n.fc1.weight, n.fc1.bias, n.fc1.act, p, x.shape.c, n.squeeze);
-        data = fc(n.fc2.weight, n.fc2.bias, n.fc2.act, s, n.squeeze, x.shape.c);
+        const p = pool(x).map((v) => clampRange(v, n.poolClamp));
+        const s = fc(n.fc1, p, x.shape.c, n.squeeze);
+        data = fc(n.fc2, s, n.squeeze, x.shape.c);
         break;
       }
       case 'reshape':

@@ -119,9 +119,13 @@ export function schedule(g: Graph, originalParams?: number): Plan {
           const packed = packPointwise(n.weight, n.outC, x.c, n.bias);
           const e = epi(n, n.epilogue, true);
           const o = { ACT: e.act, HAS_SCALE: n.prologue ? 1 : 0, HAS_RES: n.epilogue.residual ? 1 : 0 };
+          const sc = clampOf(n.prologue?.clamp);
           push({
             node: n.name, kernel: 'pointwise', overrides: o, macs,
-            params: { pixels: out.h * out.w, in_c4: c4(x.c), out_c4: c4(out.c), w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi, post_lo: e.post.lo, post_hi: e.post.hi },
+            params: {
+              pixels: out.h * out.w, in_c4: c4(x.c), out_c4: c4(out.c), w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi,
+              post_lo: e.post.lo, post_hi: e.post.hi, scale_lo: sc.lo, scale_hi: sc.hi,
+            },
             tensors: { input: n.input, weights: 'weights', scale: n.prologue?.seScale ?? 'dummy', residual: n.epilogue.residual ?? 'dummy', output: n.output },
           });
         } else if (n.prologue) {
@@ -157,11 +161,13 @@ export function schedule(g: Graph, originalParams?: number): Plan {
         const x = shapes.get(n.input)!;
         const f1 = packPointwise(n.fc1.weight, n.squeeze, x.c, n.fc1.bias);
         const f2 = packPointwise(n.fc2.weight, x.c, n.squeeze, n.fc2.bias);
+        const [pc, c1, c2] = [clampOf(n.poolClamp), clampOf(n.fc1.clamp), clampOf(n.fc2.clamp)];
         push({
           node: n.name, kernel: 'squeeze_excite', overrides: {}, macs: 2 * n.squeeze * x.c,
           params: {
             pixels: x.h * x.w, c4: c4(x.c), sq4: c4(n.squeeze), w1_offset: packer.add(f1.weights), b1_offset: packer.add(f1.bias),
             w2_offset: packer.add(f2.weights), b2_offset: packer.add(f2.bias), act1: ACT_CODES[n.fc1.act], act2: ACT_CODES[n.fc2.act],
+            pool_lo: pc.lo, pool_hi: pc.hi, fc1_lo: c1.lo, fc1_hi: c1.hi, fc2_lo: c2.lo, fc2_hi: c2.hi,
           },
           tensors: { input: n.input, weights: 'weights', output: n.output },
         });

@@ -1,6 +1,7 @@
 /**
  * pointwise: 1x1 convolution / fully connected layer (shaders/pointwise.wgsl), with the fused
- * SE-scale prologue (HAS_SCALE) and residual epilogue (HAS_RES).
+ * SE-scale prologue (HAS_SCALE; input * scale clamped to [scale_lo, scale_hi]) and residual
+ * epilogue (HAS_RES).
  */
 import { ceilDiv, defineKernel, linearDispatch, type KernelSpec } from './spec.js';
 
@@ -27,6 +28,9 @@ export const POINTWISE: KernelSpec = defineKernel({
     { name: 'clamp_hi', type: 'f32' },
     { name: 'post_lo', type: 'f32' },
     { name: 'post_hi', type: 'f32' },
+    // HAS_SCALE only: clamp of input * scale (+-NO_CLAMP: none)
+    { name: 'scale_lo', type: 'f32' },
+    { name: 'scale_hi', type: 'f32' },
   ],
   overrides: { ACT: ACTS, HAS_SCALE: [0, 1], HAS_RES: [0, 1] },
   workgroupSize: [64, 1, 1],

@@ -1,6 +1,6 @@
 /**
- * squeeze_excite: global average pool -> fc1 + act1 -> fc2 + act2 in one workgroup
- * (shaders/squeeze_excite.wgsl); the output is the per-channel scale vector.
+ * squeeze_excite: global average pool (+ clamp) -> fc1 + act1 (+ clamp) -> fc2 + act2 (+ clamp)
+ * in one workgroup (shaders/squeeze_excite.wgsl); the output is the per-channel scale vector.
  */
 import { ceilDiv, defineKernel, type KernelSpec } from './spec.js';
 import { packPointwise, type PackedLayer } from './pointwise.js';
@@ -28,6 +28,13 @@ export const SQUEEZE_EXCITE: KernelSpec = defineKernel({
     { name: 'b2_offset', type: 'u32' },
     { name: 'act1', type: 'u32' },
     { name: 'act2', type: 'u32' },
+    // clamps of the pooled mean and the FC outputs (after act); +-NO_CLAMP: none
+    { name: 'pool_lo', type: 'f32' },
+    { name: 'pool_hi', type: 'f32' },
+    { name: 'fc1_lo', type: 'f32' },
+    { name: 'fc1_hi', type: 'f32' },
+    { name: 'fc2_lo', type: 'f32' },
+    { name: 'fc2_hi', type: 'f32' },
   ],
   overrides: {},
   workgroupSize: [256, 1, 1],

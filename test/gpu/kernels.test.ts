@@ -75,7 +75,8 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
       [24, 20],
       [12, 8],
     ];
-    const cases: { pixels: number; inC: number; outC: number; scale: number; res: number; act: number }[] = [];
+    // sclamp: clamp of input * scale in the prologue (TFLite's clamped SE gate)
+    const cases: { pixels: number; inC: number; outC: number; scale: number; res: number; act: number; sclamp?: [number, number] }[] = [];
     let k = 0;
     for (const pixels of [1, 2, 13, 15, 49, 197]) {
       for (const [inC, outC] of channelPairs) {
@@ -86,10 +87,13 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     for (let combo = 0; combo < 4; combo++) {
       for (const act of [0, 1, 2, 3, 4, 5]) cases.push({ pixels: 7, inC: 8, outC: 12, scale: combo & 1, res: combo >> 1, act });
     }
+    for (const act of [0, 1, 3]) cases.push({ pixels: 13, inC: 20, outC: 12, scale: 1, res: act & 1, act, sclamp: [-0.3, 0.4] });
+    cases.push({ pixels: 49, inC: 24, outC: 20, scale: 1, res: 1, act: 0, sclamp: [0.1, 0.5] }); // floor above 0: padding lanes too
+    cases.push({ pixels: 196, inC: 12, outC: 40, scale: 1, res: 0, act: 2, sclamp: [-NO_CLAMP, 0.2] });
     cases.push({ pixels: 3136, inC: 24, outC: 72, scale: 0, res: 1, act: 3 }); // many workgroups
     cases.push({ pixels: 1, inC: 960, outC: 1000, scale: 0, res: 0, act: 0 }); // classifier-like
     test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
-      const rng = mulberry32(c.pixels * 7 + c.inC * 131 + c.outC * 17 + c.act + c.scale * 3 + c.res * 5);
+      const rng = mulberry32(c.pixels * 7 + c.inC * 131 + c.outC * 17 + c.act + c.scale * 3 + c.res * 5 + (c.sclamp ? 11 : 0));
       const inC4 = c4of(c.inC);
       const outC4 = c4of(c.outC);
       const w = randomArray(rng, inC4 * outC4 * 16, -0.5, 0.5);
@@ -102,7 +106,10 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
         {
           spec: POINTWISE,
           overrides: { ACT: c.act, HAS_SCALE: c.scale, HAS_RES: c.res },
-          params: { pixels: c.pixels, in_c4: inC4, out_c4: outC4, w_offset: offsets[0], b_offset: offsets[1], ...clamp, ...post },
+          params: {
+            pixels: c.pixels, in_c4: inC4, out_c4: outC4, w_offset: offsets[0], b_offset: offsets[1], ...clamp, ...post,
+            scale_lo: c.sclamp?.[0] ?? -NO_CLAMP, scale_hi: c.sclamp?.[1] ?? NO_CLAMP,
+          },
           inputs: {
             input: randomArray(rng, c.pixels * inC4 * 4, -2, 2),
             weights,
@@ -206,7 +213,8 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
   });
 
   describe('squeeze_excite', () => {
-    const cases: { pixels: number; c: number; sq: number; act1: number; act2: number }[] = [
+    // pool / fc1 / fc2: clamps of the pooled mean and of the FC outputs (TFLite uint8 ranges)
+    const cases: { pixels: number; c: number; sq: number; act1: number; act2: number; pool?: [number, number]; fc1?: [number, number]; fc2?: [number, number] }[] = [
       { pixels: 1, c: 4, sq: 4, act1: 1, act2: 4 },
       { pixels: 3136, c: 16, sq: 8, act1: 1, act2: 4 },
       { pixels: 3136, c: 4, sq: 4, act1: 3, act2: 5 },
@@ -217,9 +225,12 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
       { pixels: 13, c: 20, sq: 12, act1: 2, act2: 0 },
       { pixels: 9, c: SE_MAX_C4 * 4, sq: SE_MAX_SQ4 * 4, act1: 1, act2: 4 }, // the limits, 2 pool chunks
       { pixels: 5, c: 1100, sq: 280, act1: 1, act2: 5 }, // c4 = 275: second chunk of 19 groups
+      { pixels: 3136, c: 16, sq: 8, act1: 1, act2: 0, pool: [0.99, 1.005], fc1: [-NO_CLAMP, 0.4], fc2: [0.5, 1] },
+      { pixels: 196, c: 96, sq: 24, act1: 0, act2: 4, pool: [-NO_CLAMP, 1.05], fc1: [-0.2, 0.3], fc2: [-NO_CLAMP, 0.6] },
+      { pixels: 5, c: 1100, sq: 280, act1: 1, act2: 5, pool: [0.5, 1.2], fc1: [0.05, 0.2], fc2: [0.3, 0.7] }, // 2 pool chunks
     ];
     test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
-      const rng = mulberry32(c.pixels * 3 + c.c * 5 + c.sq);
+      const rng = mulberry32(c.pixels * 3 + c.c * 5 + c.sq + (c.pool ? 7 : 0));
       const c4 = c4of(c.c);
       const sq4 = c4of(c.sq);
       const { weights, offsets } = packArena(
@@ -246,6 +257,12 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
             b2_offset: offsets[3],
             act1: c.act1,
             act2: c.act2,
+            pool_lo: c.pool?.[0] ?? -NO_CLAMP,
+            pool_hi: c.pool?.[1] ?? NO_CLAMP,
+            fc1_lo: c.fc1?.[0] ?? -NO_CLAMP,
+            fc1_hi: c.fc1?.[1] ?? NO_CLAMP,
+            fc2_lo: c.fc2?.[0] ?? -NO_CLAMP,
+            fc2_hi: c.fc2?.[1] ?? NO_CLAMP,
           },
           inputs: { input: randomArray(rng, c.pixels * c4 * 4, -1, 3), weights },
           outputLength: c4 * 4,

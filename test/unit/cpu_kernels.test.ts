@@ -98,6 +98,8 @@ describe('pointwise', () => {
     res?: boolean;
     clamp?: [number, number];
     post?: [number, number];
+    /** prologue clamp of input * scale (with scale) */
+    scaleClamp?: [number, number];
     bias?: boolean;
   }
   const cases: Case[] = [
@@ -106,6 +108,9 @@ describe('pointwise', () => {
     { pixels: 7, inC: 5, outC: 20, act: 'hswish', scale: true },
     { pixels: 6, inC: 8, outC: 5, act: 'relu6', res: true },
     { pixels: 9, inC: 20, outC: 20, act: 'hsigmoid', scale: true, res: true, clamp: [-0.5, 0.7], post: [-0.4, 1.1] },
+    // TFLite's clamped SE gate: clamp(input * scale) as the kernel loads its input
+    { pixels: 7, inC: 5, outC: 20, act: 'none', scale: true, scaleClamp: [-0.4, 0.6] },
+    { pixels: 9, inC: 20, outC: 12, act: 'relu', scale: true, res: true, scaleClamp: [0.1, 0.5], post: [-1, 1] },
     ...ACT_NAMES.map((act) => ({ pixels: 3, inC: 6, outC: 7, act, res: true })),
   ];
   test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', (_n, c) => {
@@ -117,12 +122,13 @@ describe('pointwise', () => {
     const r = randomArray(rng, c.pixels * c.outC);
     const [lo, hi] = c.clamp ?? [-NO_CLAMP, NO_CLAMP];
     const [plo, phi] = c.post ?? [-NO_CLAMP, NO_CLAMP];
+    const [slo, shi] = c.scaleClamp ?? [-NO_CLAMP, NO_CLAMP];
     // reference
     const want = new Float64Array(c.pixels * c.outC);
     for (let p = 0; p < c.pixels; p++) {
       for (let o = 0; o < c.outC; o++) {
         let acc = b ? b[o] : 0;
-        for (let k = 0; k < c.inC; k++) acc += w[o * c.inC + k] * x[p * c.inC + k] * (c.scale ? s[k] : 1);
+        for (let k = 0; k < c.inC; k++) acc += w[o * c.inC + k] * (c.scale ? clampTo(x[p * c.inC + k] * s[k], slo, shi) : x[p * c.inC + k]);
         let v = clampTo(refAct(c.act, acc), lo, hi);
         if (c.res) v += r[p * c.outC + o];
         want[p * c.outC + o] = clampTo(v, plo, phi);
@@ -136,10 +142,23 @@ describe('pointwise', () => {
     const out = new Float32Array(c.pixels * c4of(c.outC) * 4).fill(NaN);
     CPU_KERNELS.pointwise(
       { input: pad(x, c.pixels, c.inC), weights, scale: pad(s, 1, c.inC), residual: pad(r, c.pixels, c.outC), output: out },
-      { pixels: c.pixels, in_c4: c4of(c.inC), out_c4: c4of(c.outC), w_offset: offsets[0], b_offset: offsets[1], clamp_lo: lo, clamp_hi: hi, post_lo: plo, post_hi: phi },
+      {
+        pixels: c.pixels, in_c4: c4of(c.inC), out_c4: c4of(c.outC), w_offset: offsets[0], b_offset: offsets[1], clamp_lo: lo, clamp_hi: hi, post_lo: plo, post_hi: phi,
+        scale_lo: slo, scale_hi: shi,
+      },
       { ACT: ACT_CODES[c.act], HAS_SCALE: c.scale ? 1 : 0, HAS_RES: c.res ? 1 : 0 },
     );
     expectNear(unpad(out, c.pixels, c.outC), want, 'pointwise');
+    if (c.scaleClamp) {
+      // the clamp cuts: without it the result differs
+      const free = new Float32Array(out.length);
+      CPU_KERNELS.pointwise(
+        { input: pad(x, c.pixels, c.inC), weights, scale: pad(s, 1, c.inC), residual: pad(r, c.pixels, c.outC), output: free },
+        { pixels: c.pixels, in_c4: c4of(c.inC), out_c4: c4of(c.outC), w_offset: offsets[0], b_offset: offsets[1], clamp_lo: lo, clamp_hi: hi, post_lo: plo, post_hi: phi },
+        { ACT: ACT_CODES[c.act], HAS_SCALE: 1, HAS_RES: c.res ? 1 : 0 },
+      );
+      expect(free.some((v, i) => Math.abs(v - out[i]) > 1e-3)).toBe(true);
+    }
   });
 });
 
@@ -237,12 +256,16 @@ describe('conv2d', () => {
 });
 
 describe('squeeze_excite', () => {
-  const cases = [
+  type Range = readonly [number, number];
+  const cases: { pixels: number; c: number; sq: number; act1: Act; act2: Act; pool?: Range; fc1?: Range; fc2?: Range }[] = [
     { pixels: 1, c: 3, sq: 2, act1: 'relu', act2: 'hsigmoid' },
     { pixels: 49, c: 20, sq: 5, act1: 'relu', act2: 'hsigmoid' },
     { pixels: 13, c: 24, sq: 8, act1: 'hswish', act2: 'sigmoid' },
     { pixels: 6, c: 5, sq: 3, act1: 'none', act2: 'relu6' },
-  ] as const;
+    // TFLite uint8 ranges: clamps of the pooled mean and of each FC output (after its act)
+    { pixels: 49, c: 20, sq: 8, act1: 'relu', act2: 'none', pool: [-0.2, 0.1], fc1: [-NO_CLAMP, 0.3], fc2: [0.45, 0.55] },
+    { pixels: 9, c: 6, sq: 3, act1: 'none', act2: 'hsigmoid', pool: [0.05, NO_CLAMP], fc1: [-0.2, 0.2], fc2: [-NO_CLAMP, 0.6] },
+  ];
   test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', (_n, c) => {
     const rng = mulberry32(c.pixels * 31 + c.c);
     const x = randomArray(rng, c.pixels * c.c, -2, 2);
@@ -251,38 +274,44 @@ describe('squeeze_excite', () => {
     const w2 = randomArray(rng, c.c * c.sq);
     const b2 = randomArray(rng, c.c);
     const pooled = new Float64Array(c.c);
+    const [pool, fc1, fc2] = [c.pool ?? [-NO_CLAMP, NO_CLAMP], c.fc1 ?? [-NO_CLAMP, NO_CLAMP], c.fc2 ?? [-NO_CLAMP, NO_CLAMP]];
     for (let p = 0; p < c.pixels; p++) for (let k = 0; k < c.c; k++) pooled[k] += x[p * c.c + k] / c.pixels;
+    for (let k = 0; k < c.c; k++) pooled[k] = clampTo(pooled[k], pool[0], pool[1]);
     const hidden = new Float64Array(c.sq);
     for (let s = 0; s < c.sq; s++) {
       let acc = b1[s];
       for (let k = 0; k < c.c; k++) acc += w1[s * c.c + k] * pooled[k];
-      hidden[s] = refAct(c.act1, acc);
+      hidden[s] = clampTo(refAct(c.act1, acc), fc1[0], fc1[1]);
     }
     const want = new Float64Array(c.c);
     for (let k = 0; k < c.c; k++) {
       let acc = b2[k];
       for (let s = 0; s < c.sq; s++) acc += w2[k * c.sq + s] * hidden[s];
-      want[k] = refAct(c.act2, acc);
+      want[k] = clampTo(refAct(c.act2, acc), fc2[0], fc2[1]);
     }
     const packed = packSqueezeExcite(w1, b1, w2, b2, c.c, c.sq);
     const { weights, offsets } = arena([packed.w1, packed.b1, packed.w2, packed.b2], 4);
     const out = new Float32Array(c4of(c.c) * 4).fill(NaN);
-    CPU_KERNELS.squeeze_excite(
-      { input: pad(x, c.pixels, c.c), weights, output: out },
-      {
-        pixels: c.pixels,
-        c4: c4of(c.c),
-        sq4: c4of(c.sq),
-        w1_offset: offsets[0],
-        b1_offset: offsets[1],
-        w2_offset: offsets[2],
-        b2_offset: offsets[3],
-        act1: ACT_CODES[c.act1],
-        act2: ACT_CODES[c.act2],
-      },
-      {},
-    );
+    const base = {
+      pixels: c.pixels,
+      c4: c4of(c.c),
+      sq4: c4of(c.sq),
+      w1_offset: offsets[0],
+      b1_offset: offsets[1],
+      w2_offset: offsets[2],
+      b2_offset: offsets[3],
+      act1: ACT_CODES[c.act1],
+      act2: ACT_CODES[c.act2],
+    };
+    const clamps = { pool_lo: pool[0], pool_hi: pool[1], fc1_lo: fc1[0], fc1_hi: fc1[1], fc2_lo: fc2[0], fc2_hi: fc2[1] };
+    CPU_KERNELS.squeeze_excite({ input: pad(x, c.pixels, c.c), weights, output: out }, { ...base, ...clamps }, {});
     expectNear(unpad(out, 1, c.c), want, 'squeeze_excite');
+    if (c.pool || c.fc1 || c.fc2) {
+      // the clamps cut: without them (Params without the clamp fields mean none) the scale differs
+      const free = new Float32Array(out.length);
+      CPU_KERNELS.squeeze_excite({ input: pad(x, c.pixels, c.c), weights, output: free }, base, {});
+      expect(free.some((v, i) => Math.abs(v - out[i]) > 1e-3)).toBe(true);
+    }
   });
 });
 

@@ -7,9 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { foldBatchNorm, fuseActivations, fuseSqueezeExcite, fuseResidual, optimize } from '../../src/graph/passes/index.js';
 import { runReference } from '../../src/graph/reference.js';
 import { buildGraph, resolveVariant, SMALL_BLOCKS, LARGE_BLOCKS } from '../../src/graph/variants.js';
-import { consumers, type Graph, type Node, type Conv2dNode, type TensorShape } from '../../src/graph/ir.js';
+import { consumers, type Graph, type Node, type Conv2dNode, type Epilogue, type TensorShape } from '../../src/graph/ir.js';
 import { mobilenetV3, planSource } from '../../src/runtime.js';
 import { Rng } from '../../src/graph/rng.js';
+import { CpuExecutor } from '../../src/graph/cpu_executor.js';
+import { NO_CLAMP } from '../../src/kernels/spec.js';
 import { compare, seededInput } from '../helpers/compare.js';
 
 /** 64-bit-ish FNV-1a over the bytes of a typed array (two independent 32-bit lanes). */
@@ -306,6 +308,67 @@ describe('passes on small hand-built graphs', () => {
     expect(f.nodes.map((n) => [n.op, n.name])).toEqual([['conv2d', 'A'], ['conv2d', 'bn'], ['add', 'add']]);
     expect((f.nodes[0] as Conv2dNode).weight).toBe((g.nodes[0] as Conv2dNode).weight);
     expect(relMax(refOut(optimize(g), x), refOut(g, x))).toBeLessThan(1e-6);
+  });
+
+  /** TFLite's quantized SE block: pool -> clamp -> fc1 (+clamp) -> fc2 (+clamp) -> clamped x * s -> 1x1 conv */
+  const tfliteSe = (o: { poolAct?: Node; fc1?: Partial<Conv2dNode>; fc2?: Partial<Conv2dNode>; gate?: Epilogue } = {}): Graph => ({
+    name: 'tflite-se', inputs: [{ name: 'x', shape: S }], outputs: ['y'],
+    nodes: [
+      { op: 'global_avg_pool', name: 'se.pool', input: 'x', output: 'p' },
+      o.poolAct ?? { op: 'act', name: 'se.pool.clamp', input: 'p', output: 'pc', act: 'none', clamp: [-0.1, 0.06] },
+      pw('se.fc1', 'pc', 'h', { outC: 4, weight: rng.fill(32, -1, 1), bias: rng.fill(4, -0.1, 0.1), epilogue: { act: 'relu', clamp: [-NO_CLAMP, 0.1] }, ...o.fc1 }),
+      pw('se.fc2', 'h', 's', { weight: rng.fill(32, -2, 2), epilogue: { act: 'none', clamp: [0.45, 0.55] }, ...o.fc2 }),
+      { op: 'binary', name: 'se.mul', kind: 'mul', inputs: ['x', 's'], output: 'g', epilogue: o.gate ?? { act: 'none', clamp: [-0.3, 0.25] } },
+      pw('proj', 'g', 'y'),
+    ],
+  });
+
+  it('a TFLite-style clamped SE block fuses like a native one: the clamps ride in squeeze_excite and prologue.clamp', () => {
+    const g = tfliteSe();
+    const print = fingerprint(g);
+    const f = optimize(g);
+    expect(fingerprint(g)).toBe(print);
+    expect(f.nodes.map((n) => n.op)).toEqual(['squeeze_excite', 'conv2d']);
+    const [se, conv] = f.nodes;
+    if (se.op !== 'squeeze_excite' || conv.op !== 'conv2d') throw new Error('unreachable');
+    expect(se.origin).toEqual(['se.pool', 'se.pool.clamp', 'se.fc1', 'se.fc2']);
+    expect([se.input, se.output, se.squeeze, se.poolClamp]).toEqual(['x', 's', 4, [-0.1, 0.06]]);
+    expect([se.fc1.act, se.fc1.clamp, se.fc2.act, se.fc2.clamp]).toEqual(['relu', [-NO_CLAMP, 0.1], 'none', [0.45, 0.55]]);
+    expect([conv.input, conv.prologue, conv.origin]).toEqual(['x', { seScale: 's', clamp: [-0.3, 0.25] }, ['se.mul', 'proj']]);
+    // exact on the float64 reference, and every clamp cuts (without them the output differs)
+    const want = refOut(g, x);
+    expect(relMax(refOut(f, x), want)).toBeLessThan(1e-12);
+    const loose: [number, number] = [-NO_CLAMP, NO_CLAMP];
+    const unclamped = [
+      tfliteSe({ poolAct: { op: 'act', name: 'se.pool.clamp', input: 'p', output: 'pc', act: 'none', clamp: loose } }),
+      tfliteSe({ fc1: { epilogue: { act: 'relu' } } }),
+      tfliteSe({ fc2: { epilogue: { act: 'none', clamp: [0, 1] } } }),
+      tfliteSe({ gate: { act: 'none', clamp: loose } }),
+    ];
+    for (const u of unclamped) expect(relMax(refOut(u, x), want)).toBeGreaterThan(1e-3);
+    // the plan: one squeeze_excite and one pointwise step, equal to the reference on the CPU twins
+    const plan = planSource({ name: g.name, graph: () => g });
+    expect(plan.steps.map((st) => st.kernel)).toEqual(['squeeze_excite', 'pointwise']);
+    expect(plan.steps[0].params).toMatchObject({ pool_lo: -0.1, pool_hi: 0.06, fc1_lo: -NO_CLAMP, fc1_hi: 0.1, fc2_lo: 0.45, fc2_hi: 0.55 });
+    expect(plan.steps[1].params).toMatchObject({ scale_lo: -0.3, scale_hi: 0.25 });
+    expect(plan.steps[1].overrides.HAS_SCALE).toBe(1);
+    const y = new CpuExecutor(plan).run(x)[0];
+    expect(relMax(y, want)).toBeLessThan(1e-5);
+  });
+
+  it('relu / relu6 clamps become pure clamp ranges; a gate with another activation stays unfused', () => {
+    const g = tfliteSe({ poolAct: { op: 'act', name: 'se.pool.relu', input: 'p', output: 'pc', act: 'relu' }, gate: { act: 'relu6', clamp: [0.02, 10] } });
+    const f = optimize(g);
+    expect(f.nodes.map((n) => n.op)).toEqual(['squeeze_excite', 'conv2d']);
+    const [se, conv] = f.nodes;
+    expect(se.op === 'squeeze_excite' && se.poolClamp).toEqual([0, NO_CLAMP]);
+    expect(conv.op === 'conv2d' && conv.prologue).toEqual({ seScale: 's', clamp: [0.02, 6] });
+    expect(relMax(refOut(f, x), refOut(g, x))).toBeLessThan(1e-12);
+    // hswish is not a clamp: the SE still fuses, the gating multiply keeps its own dispatch
+    const h = tfliteSe({ gate: { act: 'hswish', clamp: [-0.3, 0.25] } });
+    const fh = optimize(h);
+    expect(fh.nodes.map((n) => n.op)).toEqual(['squeeze_excite', 'binary', 'conv2d']);
+    expect(relMax(refOut(fh, x), refOut(h, x))).toBeLessThan(1e-12);
   });
 
   it('channel_scale before a padded 1x1 conv stays unfused (only the pointwise kernel has the prologue)', () => {

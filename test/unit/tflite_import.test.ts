@@ -12,7 +12,9 @@ import { importTflite, parseTflite, type TfliteImport } from '../../src/graph/im
 import { FbReader, parseTfliteModel, Builtin } from '../../src/graph/import/tflite_schema.js';
 import { ModelFormatError } from '../../src/graph/import/errors.js';
 import { validate, type Graph, type Epilogue } from '../../src/graph/ir.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createRuntime, planSource, type Runtime } from '../../src/runtime.js';
+import { optimize } from '../../src/graph/passes/index.js';
+import { runReference } from '../../src/graph/reference.js';
 import { preprocessImage } from '../../src/graph/preprocess.js';
 import { Rng } from '../../src/graph/rng.js';
 import { IMAGES, ASSETS, loadImage } from '../helpers/images.js';
@@ -121,6 +123,44 @@ describe('TFLite import: real models', () => {
       }
     });
   }
+
+  it("SE blocks fuse like native ones under every clamp policy: TFLite's ranges ride in squeeze_excite and the seScale prologue", async () => {
+    // native MobileNetV3-Small plans to 46 dispatches; + the file's softmax (uint8) or input affine (int8)
+    for (const [k, clamps] of [['uint8', 'all'], ['uint8', 'activations'], ['int8', 'auto']] as const) {
+      const plan = planSource(importTflite(bytesOf(k), FILES[k], { clamps }));
+      const kernels = plan.steps.map((s) => s.kernel);
+      expect(plan.stats.dispatches, `${k} ${clamps}`).toBeLessThanOrEqual(47);
+      expect(kernels.filter((x) => x === 'squeeze_excite'), `${k} ${clamps}`).toHaveLength(9);
+      expect(kernels.filter((x) => x === 'binary' || x === 'elementwise'), `${k} ${clamps}`).toHaveLength(0);
+    }
+    // 'all' (the uint8 default): the ranges inside SE are carried, not dropped
+    expect(imported.uint8.clamps).toBe('all');
+    const g = imported.uint8.graph;
+    const o = optimize(g);
+    const ses = o.nodes.filter((n) => n.op === 'squeeze_excite');
+    expect(ses).toHaveLength(9);
+    expect(ses.every((n) => n.op === 'squeeze_excite' && n.fc1.clamp !== undefined)).toBe(true);
+    const gated = o.nodes.filter((n) => n.op === 'conv2d' && n.prologue);
+    expect(gated).toHaveLength(9);
+    expect(gated.every((n) => n.op === 'conv2d' && n.prologue?.clamp !== undefined)).toBe(true);
+    // the fusion is exact (float64 reference), and the fused plan's f32 kernels stay within rounding of it
+    const x = preprocessImage(loadImage(`${IMAGES}/chelsea.png`), imported.uint8.preprocess!);
+    const inName = g.inputs[0].name;
+    const ref = runReference(g, { [inName]: x }).get(g.outputs[0])!.data;
+    const fused = runReference(o, { [inName]: x }).get(o.outputs[0])!.data;
+    const y = await (await cpu.load(importTflite(bytesOf('uint8'), FILES.uint8))).run(x);
+    const relL2 = (a: ArrayLike<number>): number => {
+      let d = 0;
+      let n = 0;
+      for (let i = 0; i < ref.length; i++) {
+        d += (a[i] - ref[i]) ** 2;
+        n += ref[i] ** 2;
+      }
+      return Math.sqrt(d / n);
+    };
+    expect(relL2(fused)).toBeLessThan(1e-12);
+    expect(relL2(y)).toBeLessThan(1e-5);
+  });
 
   it("the int8 file's output range saturates the logits under clamps: 'all' (TFLite semantics)", async () => {
     const src = importTflite(bytesOf('int8'), FILES.int8, { clamps: 'all' });

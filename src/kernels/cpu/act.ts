@@ -1,5 +1,5 @@
 /** Activation and clamp helpers shared by the CPU twins (the WGSL `act` functions' semantics). */
-import type { ParamValues } from '../spec.js';
+import { NO_CLAMP, type ParamValues } from '../spec.js';
 
 /** Applies activation `code` (ACT_CODES) to one value. */
 export function cpuAct(code: number, x: number): number {
@@ -29,6 +29,15 @@ export function cpuClamp(x: number, lo: number, hi: number): number {
 /** A Params f32 field as the GPU sees it (rounded to f32). */
 export function f32Param(params: ParamValues, name: string): number {
   return Math.fround(params[name]);
+}
+
+/**
+ * An optional f32 clamp bound (a field added after the kernel's first version: Params built
+ * without it, e.g. by older tests or tools, mean no clamp), as the GPU sees it.
+ */
+export function f32Bound(params: ParamValues, name: string, side: 'lo' | 'hi'): number {
+  const v = params[name];
+  return Math.fround(v === undefined ? (side === 'lo' ? -NO_CLAMP : NO_CLAMP) : v);
 }
 
 /** Fetches a named view, with a clear error when the executor did not provide it. */

@@ -1,6 +1,6 @@
 /** CPU twin of shaders/pointwise.wgsl, on the same packed data. */
 import type { OverrideValues, ParamValues } from '../spec.js';
-import { cpuAct, cpuClamp, f32Param, view } from './act.js';
+import { cpuAct, cpuClamp, f32Bound, f32Param, view } from './act.js';
 
 export function cpuPointwise(
   views: Record<string, Float32Array>,
@@ -21,12 +21,15 @@ export function cpuPointwise(
   const hi = f32Param(params, 'clamp_hi');
   const postLo = f32Param(params, 'post_lo');
   const postHi = f32Param(params, 'post_hi');
+  const scaleLo = f32Bound(params, 'scale_lo', 'lo');
+  const scaleHi = f32Bound(params, 'scale_hi', 'hi');
   const actCode = overrides.ACT;
   const inC = inC4 * 4;
   const outC = outC4 * 4;
   const x = new Float64Array(inC);
   for (let p = 0; p < pixels; p++) {
-    for (let c = 0; c < inC; c++) x[c] = input[p * inC + c] * (scale ? scale[c] : 1);
+    if (scale) for (let c = 0; c < inC; c++) x[c] = cpuClamp(input[p * inC + c] * scale[c], scaleLo, scaleHi);
+    else for (let c = 0; c < inC; c++) x[c] = input[p * inC + c];
     for (let o = 0; o < outC; o++) {
       const oc4 = o >> 2;
       const j = o & 3;
