@@ -105,7 +105,16 @@ export function schedule(g: Graph, originalParams?: number): Plan {
   };
 
   const epi = (n: Node, e: Epilogue, allowResidual: boolean): { act: number; clamp: { lo: number; hi: number }; post: { lo: number; hi: number } } => {
-    if (!allowResidual && (e.residual || e.postClamp)) throw new GraphError('internal: residual epilogue on a kernel without one', n.name);
+    if (!allowResidual && e.residual) throw new GraphError('internal: residual epilogue on a kernel without one', n.name);
+    if (!allowResidual && e.postClamp) {
+      // no residual in between: clamp then postClamp is one clamp to the intersection
+      // (disjoint ranges collapse to the postClamp bound nearest the first range)
+      const c = clampOf(e.clamp);
+      const [plo, phi] = e.postClamp;
+      const lo = Math.min(Math.max(c.lo, plo), phi);
+      const hi = Math.max(Math.min(c.hi, phi), lo);
+      return { act: ACT_CODES[e.act], clamp: { lo, hi }, post: clampOf(undefined) };
+    }
     return { act: ACT_CODES[e.act], clamp: clampOf(e.clamp), post: clampOf(e.postClamp) };
   };
 
