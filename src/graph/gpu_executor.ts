@@ -17,6 +17,16 @@ export interface GpuRunTiming {
   gpuMs?: number;
 }
 
+/** Records commands that write the model input (the input slot buffer) into `encoder`. */
+export type GpuInputWriter = (encoder: GPUCommandEncoder, input: GPUBuffer) => void;
+
+export interface GpuRunOptions {
+  /** timestamp writes for the network's compute pass */
+  timestampWrites?: GPUComputePassTimestampWrites;
+  /** commands recorded after the output copies, in the same submit */
+  epilogue?: (encoder: GPUCommandEncoder) => void;
+}
+
 export class GpuExecutor {
   private readonly buffers: GPUBuffer[] = [];
   private pipelines: GPUComputePipeline[] = [];
@@ -119,23 +129,41 @@ export class GpuExecutor {
 
   /** input: padded NHWC floats of plan.input; resolves to the padded outputs. Runs are serialized. */
   run(input: Float32Array): Promise<Float32Array[]> {
-    const r = this.queue.then(() => this.runNow(input));
+    return this.runWith(input);
+  }
+
+  /**
+   * Like run(), for callers that build part of the frame on the GPU (the demo's camera path):
+   * `input` is either padded NHWC floats (written with writeBuffer) or a function that records
+   * commands writing the input slot (NHWC, channels padded to a multiple of 4) before the
+   * network's pass, e.g. a preprocess dispatch reading a camera texture. `timestampWrites`
+   * go on the network's compute pass; `epilogue` records commands after the output copies
+   * (e.g. resolveQuerySet). Everything is one submit. Runs are serialized.
+   */
+  runWith(input: Float32Array | GpuInputWriter, opts: GpuRunOptions = {}): Promise<Float32Array[]> {
+    const r = this.queue.then(() => this.runNow(input, opts));
     this.queue = r.catch(() => undefined);
     return r;
   }
 
-  private async runNow(input: Float32Array): Promise<Float32Array[]> {
+  private async runNow(input: Float32Array | GpuInputWriter, opts: GpuRunOptions): Promise<Float32Array[]> {
     if (this.disposed) throw new Error(`model '${this.plan.name}' was disposed`);
     const { device, plan } = this;
-    if (input.length !== tensorFloats(plan.input)) throw new Error(`gpu executor: input has ${input.length} floats, expected ${tensorFloats(plan.input)}`);
-    device.queue.writeBuffer(this.slots[plan.input.slot], 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+    const inputBuffer = this.slots[plan.input.slot];
     const encoder = device.createCommandEncoder({ label: `${plan.name}:run` });
-    this.encode(encoder);
+    if (input instanceof Float32Array) {
+      if (input.length !== tensorFloats(plan.input)) throw new Error(`gpu executor: input has ${input.length} floats, expected ${tensorFloats(plan.input)}`);
+      device.queue.writeBuffer(inputBuffer, 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+    } else {
+      input(encoder, inputBuffer);
+    }
+    this.encode(encoder, opts.timestampWrites);
     let o = 0;
     for (const t of plan.outputs) {
       encoder.copyBufferToBuffer(this.slots[t.slot], 0, this.staging, o, tensorFloats(t) * 4);
       o += tensorFloats(t) * 4;
     }
+    opts.epilogue?.(encoder);
     device.queue.submit([encoder.finish()]);
     await this.staging.mapAsync(GPUMapMode.READ, 0, Math.max(16, this.outputBytes));
     const all = new Float32Array(this.staging.getMappedRange(0, Math.max(16, this.outputBytes)).slice(0));
