@@ -28,3 +28,4 @@ export { decodeOutputs } from './heads/decode.js';
 export type { Decoded, DecodeContext, DetectionOut, MaskOut } from './heads/decode.js';
 export { topK, softmax } from './heads/classification.js';
 export { decodeCenterNet } from './heads/centernet.js';
+export { rvmNativeGraph } from './graph/import/rvm_weights.js';
