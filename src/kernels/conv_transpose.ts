@@ -1,6 +1,7 @@
 /** conv_transpose: dense transposed convolution, gather form (shaders/conv_transpose.wgsl). */
-import { ceilDiv, defineKernel, linearDispatch, type KernelSpec } from './spec.js';
-import { packBias, type PackedLayer } from './pointwise.js';
+import { packConv2d } from './conv2d.js';
+import { defineKernel, linearDispatch, type KernelSpec } from './spec.js';
+import type { PackedLayer } from './pointwise.js';
 
 export const CONV_TRANSPOSE: KernelSpec = defineKernel({
   name: 'conv_transpose',
@@ -56,18 +57,11 @@ export function packConvTranspose(
   if (weight.length !== inC * outC * kh * kw) {
     throw new Error(`packConvTranspose: weight has ${weight.length} values, expected ${inC}x${outC}x${kh}x${kw}`);
   }
-  const inC4 = ceilDiv(inC, 4);
-  const outC4 = ceilDiv(outC, 4);
-  const w = new Float32Array(kh * kw * inC4 * outC4 * 16);
+  // [inC][outC][kh][kw] -> OIHW; the packed tap layout is then exactly conv2d's
+  const taps = kh * kw;
+  const oihw = new Float32Array(weight.length);
   for (let c = 0; c < inC; c++) {
-    for (let o = 0; o < outC; o++) {
-      for (let ky = 0; ky < kh; ky++) {
-        for (let kx = 0; kx < kw; kx++) {
-          const v = ((ky * kw + kx) * inC4 + (c >> 2)) * outC4 + (o >> 2);
-          w[(v * 4 + (c & 3)) * 4 + (o & 3)] = weight[((c * outC + o) * kh + ky) * kw + kx];
-        }
-      }
-    }
+    for (let o = 0; o < outC; o++) oihw.set(weight.subarray((c * outC + o) * taps, (c * outC + o + 1) * taps), (o * inC + c) * taps);
   }
-  return { weights: w, bias: packBias(bias, outC) };
+  return packConv2d(oihw, outC, inC, kh, kw, bias);
 }
