@@ -38,8 +38,8 @@ import {
   planConcat,
 } from '../../src/kernels/index.js';
 import { resizeSource } from '../../src/graph/reference.js';
-import type { ResizeCoord } from '../../src/graph/ir.js';
-import { checkKernel, expectClose, mulberry32, packArena, pipelineCache, randomArray, runKernelCpu, runKernelGpu } from '../helpers/run_kernel.js';
+import { convOutSize, type ResizeCoord } from '../../src/graph/ir.js';
+import { checkKernel, type ConvCase, expectClose, mulberry32, packArena, pipelineCache, randomArray, runKernelCpu, runKernelGpu } from '../helpers/run_kernel.js';
 
 const SKIP = process.env.MNV3_SKIP_GPU === '1';
 const c4of = (c: number): number => Math.ceil(c / 4);
@@ -123,20 +123,6 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     });
   });
 
-  interface ConvCase {
-    h: number;
-    w: number;
-    inC: number;
-    outC: number;
-    k: [number, number];
-    s: [number, number];
-    d: [number, number];
-    /** top, left, bottom, right */
-    pad: [number, number, number, number];
-    act: number;
-  }
-  const outSize = (n: number, k: number, s: number, d: number, p0: number, p1: number): number =>
-    Math.floor((n + p0 + p1 - d * (k - 1) - 1) / s) + 1;
 
   function convCases(depthwise: boolean): ConvCase[] {
     const cases: ConvCase[] = [];
@@ -165,8 +151,8 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
   async function runConv(c: ConvCase, depthwise: boolean, seed: number): Promise<void> {
     const rng = mulberry32(seed);
     const [pt, pl, pb, pr] = c.pad;
-    const oh = outSize(c.h, c.k[0], c.s[0], c.d[0], pt, pb);
-    const ow = outSize(c.w, c.k[1], c.s[1], c.d[1], pl, pr);
+    const oh = convOutSize(c.h, c.k[0], c.s[0], c.d[0], pt, pb);
+    const ow = convOutSize(c.w, c.k[1], c.s[1], c.d[1], pl, pr);
     const inC4 = c4of(c.inC);
     const outC4 = c4of(c.outC);
     const wlen = depthwise ? c.k[0] * c.k[1] * inC4 * 4 : c.k[0] * c.k[1] * inC4 * outC4 * 16;
@@ -452,8 +438,8 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     for (const g of geoms) for (const [kind, cip] of [['max', false], ['avg', false], ['avg', true]] as const) cases.push({ ...g, c: [3, 4, 5, 8, 20][i++ % 5], kind, cip });
     test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
       const c4 = c4of(c.c);
-      const oh = outSize(c.h, c.k[0], c.s[0], 1, c.pad[0], c.pad[2]);
-      const ow = outSize(c.w, c.k[1], c.s[1], 1, c.pad[1], c.pad[3]);
+      const oh = convOutSize(c.h, c.k[0], c.s[0], 1, c.pad[0], c.pad[2]);
+      const ow = convOutSize(c.w, c.k[1], c.s[1], 1, c.pad[1], c.pad[3]);
       await checkKernel(
         device(),
         {

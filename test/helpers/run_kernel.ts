@@ -41,6 +41,20 @@ export function packArena(parts: Float32Array[], lead = 8, junk = 1234.5): { wei
   return { weights, offsets };
 }
 
+/** A conv / depthwise edge-sweep case shared by the GPU and WASM kernel tests. */
+export interface ConvCase {
+  h: number;
+  w: number;
+  inC: number;
+  outC: number;
+  k: [number, number];
+  s: [number, number];
+  d: [number, number];
+  /** top, left, bottom, right */
+  pad: [number, number, number, number];
+  act: number;
+}
+
 export interface KernelRun {
   readonly spec: KernelSpec;
   readonly overrides: OverrideValues;

@@ -11,7 +11,8 @@ import { describe, expect, test } from 'vitest';
 import type { Plan, PlanStep, BindingRef } from '../../src/graph/plan.js';
 import { WasmExecutor } from '../../src/graph/wasm_executor.js';
 import { NO_CLAMP, type KernelName, type ParamValues } from '../../src/kernels/spec.js';
-import { mulberry32, packArena, randomArray, expectClose } from '../helpers/run_kernel.js';
+import { mulberry32, packArena, randomArray, expectClose, type ConvCase } from '../helpers/run_kernel.js';
+import { convOutSize } from '../../src/graph/ir.js';
 import { CPU_KERNELS } from '../../src/kernels/cpu/index.js';
 
 const c4of = (c: number): number => Math.ceil(c / 4);
@@ -119,19 +120,6 @@ describe('pointwise', () => {
   });
 });
 
-interface ConvCase {
-  h: number;
-  w: number;
-  inC: number;
-  outC: number;
-  k: [number, number];
-  s: [number, number];
-  d: [number, number];
-  /** top, left, bottom, right */
-  pad: [number, number, number, number];
-  act: number;
-}
-const outSize = (n: number, k: number, s: number, d: number, p0: number, p1: number): number => Math.floor((n + p0 + p1 - d * (k - 1) - 1) / s) + 1;
 
 function convCases(depthwise: boolean): ConvCase[] {
   const cases: ConvCase[] = [];
@@ -176,8 +164,8 @@ function convCases(depthwise: boolean): ConvCase[] {
 async function runConv(c: ConvCase, depthwise: boolean, seed: number): Promise<void> {
   const rng = mulberry32(seed);
   const [pt, pl, pb, pr] = c.pad;
-  const oh = outSize(c.h, c.k[0], c.s[0], c.d[0], pt, pb);
-  const ow = outSize(c.w, c.k[1], c.s[1], c.d[1], pl, pr);
+  const oh = convOutSize(c.h, c.k[0], c.s[0], c.d[0], pt, pb);
+  const ow = convOutSize(c.w, c.k[1], c.s[1], c.d[1], pl, pr);
   const [inC4, outC4] = [c4of(c.inC), c4of(c.outC)];
   const wlen = depthwise ? c.k[0] * c.k[1] * inC4 * 4 : c.k[0] * c.k[1] * inC4 * outC4 * 16;
   const w = randomArray(rng, wlen, -0.5, 0.5);
