@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { runJob, type Host, type Tf, type Ort } from './lib/job.js';
+import './peers/index.js';
 import { fileFetch } from './lib/models.js';
 import type { Job } from './lib/types.js';
 
@@ -32,7 +33,7 @@ const host: Host = {
     return (await import('onnxruntime-node')) as unknown as Ort;
   },
   async loadImporter(kind) {
-    const file = path.resolve(`src/graph/import/${kind}.ts`);
+    const file = path.resolve(`src/import/${kind}.ts`);
     return existsSync(file) ? ((await import(pathToFileURL(file).href)) as Record<string, unknown>) : null;
   },
 };

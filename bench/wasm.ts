@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRuntime, mobilenetV3, planSource } from '../src/index.js';
 import { optimize } from '../src/graph/passes/index.js';
-import { WasmExecutor } from '../src/graph/wasm_executor.js';
+import { WasmExecutor } from '../src/backends/wasm/executor.js';
 import { padChannels } from '../src/graph/layout.js';
 import { Rng } from '../src/graph/rng.js';
 import { parseArgs, numberFlag } from '../src/cli/args.js';

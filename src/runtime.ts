@@ -7,18 +7,21 @@ import { validate } from './graph/ir.js';
 import type { Plan, PlanStats } from './graph/plan.js';
 import { optimize } from './graph/passes/index.js';
 import { schedule } from './graph/scheduler.js';
-import { CpuExecutor } from './graph/cpu_executor.js';
-import { GpuExecutor } from './graph/gpu_executor.js';
-import { WasmExecutor } from './graph/wasm_executor.js';
-import { wasmKernelModule, wasmSimdSupported } from './kernels/wasm/loader.js';
+import { CpuExecutor } from './backends/cpu/executor.js';
+import { GpuExecutor } from './backends/webgpu/executor.js';
+import { WasmExecutor } from './backends/wasm/executor.js';
+import { wasmKernelModule, wasmSimdSupported } from './backends/wasm/loader.js';
 import { padChannels, unpadChannels } from './graph/layout.js';
-import { requestGpu, type GpuContext } from './gpu/device.js';
-import { PipelineCache } from './gpu/pipelines.js';
+import { requestGpu, type GpuContext } from './backends/webgpu/device.js';
+import { PipelineCache } from './backends/webgpu/pipelines.js';
 import { resolveVariant, buildGraph, type MobileNetV3Options, type ResolvedVariant } from './graph/variants.js';
 import { calibrateBatchNorm } from './graph/calibrate.js';
-import { loadTorchvisionSafetensors } from './graph/import/torchvision_weights.js';
+import { loadTorchvisionSafetensors } from './import/torchvision_weights.js';
 import { countGraph } from './graph/stats.js';
-import { type Preprocess, type ImageLike, isImageLike, preprocessImage, PREPROCESS_PRESETS } from './graph/preprocess.js';
+import { type Preprocess, type ImageLike, isImageLike, preprocessImage, PREPROCESS_PRESETS } from './model/preprocess.js';
+import type { ModelSource, ModelTask } from './model/source.js';
+
+export type { ModelSource, ModelTask } from './model/source.js';
 
 export type Backend = 'webgpu' | 'wasm' | 'cpu';
 export type BackendChoice = Backend | 'auto';
@@ -28,27 +31,6 @@ export interface RuntimeOptions {
   /** use this device instead of requesting one (e.g. shared with a renderer) */
   device?: GPUDevice;
 }
-
-/** Something `Runtime.load` can turn into a model: a graph plus metadata. */
-export interface ModelSource {
-  readonly name: string;
-  /** builds the graph (fresh weights each call) */
-  graph(): Graph;
-  /** trainable parameter count of the source model (before BN folding) */
-  readonly params?: number;
-  readonly variant?: ResolvedVariant;
-  /** how an image becomes the input tensor (lets `model.run(image)` take images) */
-  readonly preprocess?: Preprocess;
-  /** what the outputs mean, for heads and the CLI */
-  readonly task?: ModelTask;
-}
-
-/** What a model's output is, so post-processing and the CLI know how to decode it. */
-export type ModelTask =
-  | { kind: 'classification'; /** index of the first real class (1 when index 0 is background) */ labelOffset: number; softmax: boolean }
-  | { kind: 'detection'; format: string }
-  | { kind: 'segmentation'; format: string }
-  | { kind: 'features' };
 
 export interface LoadOptions {
   /** false: BatchNorm folding only, one dispatch per op (tests, benchmarks) */

@@ -5,67 +5,27 @@
  * output compared again, then GPU timestamps where the configuration has them.
  * Runs in the browser (bench/page) and in Node (bench/node_worker.ts) through a Host.
  */
-import type * as tfjs from '@tensorflow/tfjs';
-import type * as OrtCommon from 'onnxruntime-common';
-import type { Job, JobResult, ModelAssets, Where, DispatchTime } from './types.js';
+import type { Job, JobResult, ModelAssets, DispatchTime } from './types.js';
 import { compare, stats, timeRuns, nhwcToNchw } from './measure.js';
+import { SkipError, type Host, type PreparedInputs, type Runner, type RunnerFactory } from './runner.js';
 
-export type Tf = typeof tfjs;
-export type Ort = typeof OrtCommon;
+export { SkipError, type Host, type Tf, type Ort, type PreparedInputs, type Runner, type RunnerFactory } from './runner.js';
 
-/** What differs between the page and Node. */
-export interface Host {
-  where: Where;
-  fetchBytes(locator: string): Promise<ArrayBuffer>;
-  /** imports TF.js with `backend` registered, set and ready */
-  loadTf(backend: string): Promise<Tf>;
-  /** onnxruntime-web (webgpu / wasm build) in the page, onnxruntime-node in Node */
-  loadOrt(backend: string): Promise<Ort>;
-  /** TF.js wasm backend's thread count (after loadTf('wasm')) */
-  tfWasmThreads?(): number;
-  /** src/graph/import/<kind>.ts if it exists, else null */
-  loadImporter(kind: 'tfjs' | 'onnx'): Promise<Record<string, unknown> | null>;
+const factories = new Map<string, () => Promise<RunnerFactory>>();
+
+/**
+ * Runner families register here (bench/peers/index.ts, imported by the page and the Node
+ * worker) with a lazy loader, so a job only loads the peer it runs and this module never
+ * imports the runners.
+ */
+export function registerRunner(family: string, load: () => Promise<RunnerFactory>): void {
+  factories.set(family, load);
 }
-
-/** The configuration cannot run here (not a failure): backend missing, importer pending. */
-export class SkipError extends Error {
-  override name = 'SkipError';
-}
-
-export interface PreparedInputs {
-  nhwc: Float32Array;
-  nchw: Float32Array;
-  /** ir models: serialized graph */
-  graphJson?: string;
-  graphBin?: Float32Array;
-  onnx?: Uint8Array;
-}
-
-export interface Runner {
-  /** one inference from the CPU input to every output back in CPU memory; returns the compared output */
-  run(): Promise<Float32Array>;
-  /** layout of what run() returns */
-  layout: 'nhwc' | 'nchw' | 'flat';
-  dispatches?: number;
-  info: Record<string, string | number | boolean>;
-  /** GPU time of one run from timestamp queries, per dispatch */
-  gpuProfile?(): Promise<DispatchTime[]>;
-  dispose(): void;
-}
-
-export type RunnerFactory = (job: Job, host: Host, inputs: PreparedInputs) => Promise<Runner>;
 
 async function loadFactory(family: string): Promise<RunnerFactory> {
-  switch (family) {
-    case 'ours':
-      return (await import('../peers/run_ours.js')).createOursRunner;
-    case 'tfjs':
-      return (await import('../peers/run_tfjs.js')).createTfjsRunner;
-    case 'ort':
-      return (await import('../peers/run_ort.js')).createOrtRunner;
-    default:
-      throw new Error(`unknown family '${family}'`);
-  }
+  const load = factories.get(family);
+  if (!load) throw new Error(`unknown family '${family}' (registered: ${[...factories.keys()].join(', ') || 'none'}; import bench/peers/index.ts)`);
+  return load();
 }
 
 async function prepareInputs(m: ModelAssets, family: string, host: Host): Promise<PreparedInputs> {

@@ -15,8 +15,8 @@ import { serializeGraph } from '../peers/ir_serial.js';
 import { onnxFromIr } from '../peers/onnx_from_ir.js';
 import { nhwcToNchw } from './measure.js';
 import type { ModelAssets } from './types.js';
-import type { Host } from './job.js';
-import { preprocessImage, type Preprocess, type ImageLike } from '../../src/graph/preprocess.js';
+import type { Host } from './runner.js';
+import { preprocessImage, type Preprocess, type ImageLike } from '../../src/model/preprocess.js';
 import { loadImage, IMAGES } from '../../test/helpers/images.js';
 import { canvas, drawText } from '../../test/helpers/text.js';
 

@@ -36,9 +36,9 @@ export const CONFIGS: readonly ConfigSpec[] = [
 export type ModelKind =
   /** built from our IR: every family runs it (TF.js via tfjs_from_ir, ORT via onnx_from_ir) */
   | 'ir'
-  /** a real TF.js graph model: TF.js runs the file; ours only through src/graph/import/tfjs */
+  /** a real TF.js graph model: TF.js runs the file; ours only through src/import/tfjs */
   | 'tfjs-file'
-  /** a real ONNX model: ORT runs the file; ours only through src/graph/import/onnx */
+  /** a real ONNX model: ORT runs the file; ours only through src/import/onnx */
   | 'onnx-file';
 
 /** What the driver prepared for one model (URLs in the page, file paths in Node). */

@@ -6,9 +6,10 @@
  * (SharedArrayBuffer) are available to TF.js wasm and ORT wasm.
  */
 import { runJob, type Host, type Tf, type Ort } from '../lib/job.js';
+import '../peers/index.js';
 import type { Job, JobResult } from '../lib/types.js';
 
-const importers = import.meta.glob('../../src/graph/import/{tfjs,onnx}.ts');
+const importers = import.meta.glob('../../src/import/{tfjs,onnx}.ts');
 
 let tfWasm: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
 
@@ -37,7 +38,7 @@ const host: Host = {
     return ort;
   },
   async loadImporter(kind) {
-    const load = importers[`../../src/graph/import/${kind}.ts`];
+    const load = importers[`../../src/import/${kind}.ts`];
     return load ? ((await load()) as Record<string, unknown>) : null;
   },
 };

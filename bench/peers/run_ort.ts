@@ -5,7 +5,7 @@
  * session.run -> every output read back to CPU memory (the webgpu EP's default output
  * location is 'cpu').
  */
-import type { RunnerFactory } from '../lib/job.js';
+import type { RunnerFactory } from '../lib/runner.js';
 
 export const createOrtRunner: RunnerFactory = async (job, host, inputs) => {
   const { config, model } = job;

@@ -1,7 +1,7 @@
 /**
  * Our runtime as a bench configuration: WebGPU fused / unfused, the TS CPU path, and the
  * wasm backend when `createRuntime({backend: 'wasm'})` exists (detected at run time).
- * Real model files go through our importers (src/graph/import/{tfjs,onnx}.ts) only when
+ * Real model files go through our importers (src/import/{tfjs,onnx}.ts) only when
  * those exist and expose an entry point this adapter recognises; otherwise the row is
  * skipped as "importer pending".
  */
@@ -9,7 +9,7 @@ import { createRuntime, type ModelSource, type RuntimeOptions } from '../../src/
 import type { Graph } from '../../src/graph/ir.js';
 import { padChannels } from '../../src/graph/layout.js';
 import { deserializeGraph } from './ir_serial.js';
-import { SkipError, type RunnerFactory, type Host } from '../lib/job.js';
+import { SkipError, type RunnerFactory, type Host } from '../lib/runner.js';
 import type { ModelAssets } from '../lib/types.js';
 
 const isGraph = (v: unknown): v is Graph => typeof v === 'object' && v !== null && Array.isArray((v as Graph).nodes) && Array.isArray((v as Graph).inputs);
@@ -19,16 +19,16 @@ const isSource = (v: unknown): v is ModelSource => typeof v === 'object' && v !=
 async function importedSource(m: ModelAssets, host: Host): Promise<ModelSource> {
   const kind = m.kind === 'tfjs-file' ? 'tfjs' : 'onnx';
   const mod = await host.loadImporter(kind);
-  if (!mod) throw new SkipError(`importer pending: src/graph/import/${kind}.ts does not exist yet`);
+  if (!mod) throw new SkipError(`importer pending: src/import/${kind}.ts does not exist yet`);
   const size = { inputHeight: m.input.h, inputWidth: m.input.w };
   let v: unknown;
   if (kind === 'onnx') {
     const importOnnx = mod.importOnnx as ((bytes: Uint8Array, file: string, opts?: object) => unknown) | undefined;
-    if (typeof importOnnx !== 'function') throw new SkipError(`importer pending: src/graph/import/onnx.ts exports no importOnnx (exports: ${Object.keys(mod).join(', ')})`);
+    if (typeof importOnnx !== 'function') throw new SkipError(`importer pending: src/import/onnx.ts exports no importOnnx (exports: ${Object.keys(mod).join(', ')})`);
     v = importOnnx(new Uint8Array(await host.fetchBytes(m.onnx!)), m.onnx!.replace(/^.*\//, ''), size);
   } else {
     const importTfjs = mod.importTfjs as ((json: object, readWeights: (p: string) => Uint8Array, file: string, opts?: object) => unknown) | undefined;
-    if (typeof importTfjs !== 'function') throw new SkipError(`importer pending: src/graph/import/tfjs.ts exports no importTfjs (exports: ${Object.keys(mod).join(', ')})`);
+    if (typeof importTfjs !== 'function') throw new SkipError(`importer pending: src/import/tfjs.ts exports no importTfjs (exports: ${Object.keys(mod).join(', ')})`);
     const json = JSON.parse(new TextDecoder().decode(await host.fetchBytes(m.tfjsJson!))) as { weightsManifest: { paths: string[] }[] };
     const dir = m.tfjsJson!.slice(0, m.tfjsJson!.lastIndexOf('/') + 1);
     const shards = new Map<string, Uint8Array>();
@@ -45,7 +45,7 @@ async function importedSource(m: ModelAssets, host: Host): Promise<ModelSource> 
     return { name: m.id, graph: () => g };
   }
   if (isSource(v)) return v;
-  throw new Error(`src/graph/import/${kind}.ts returned neither a Graph nor a ModelSource`);
+  throw new Error(`src/import/${kind}.ts returned neither a Graph nor a ModelSource`);
 }
 
 export const createOursRunner: RunnerFactory = async (job, host, inputs) => {

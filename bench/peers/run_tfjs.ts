@@ -6,7 +6,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { tfjsFromIr } from './tfjs_from_ir.js';
 import { deserializeGraph } from './ir_serial.js';
-import type { RunnerFactory, Host, Tf } from '../lib/job.js';
+import type { RunnerFactory, Host, Tf } from '../lib/runner.js';
 import type { ModelAssets } from '../lib/types.js';
 
 interface ModelJson {

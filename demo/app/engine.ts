@@ -13,91 +13,15 @@
  * that arrive meanwhile. Every operation is serialized.
  */
 import { createRuntime, type Runtime, type Model, type Backend, type ModelSource } from '../../src/runtime.js';
-import { preprocessImage, type ImageLike } from '../../src/graph/preprocess.js';
+import { preprocessImage, type ImageLike } from '../../src/model/preprocess.js';
 import { padChannels } from '../../src/graph/layout.js';
-import { FramePreprocessor, type FrameRoi, type FrameSourceKind } from '../../src/gpu/frame_preprocess.js';
+import { FramePreprocessor, type FrameRoi, type FrameSourceKind } from '../../src/backends/webgpu/frame_preprocess.js';
 import { entry, TASK_OF_MODEL_KIND, type BackendPick, type TaskKind } from './catalogue.js';
 import { loadSource, specKey, type ModelSpec } from './sources.js';
 import { decode, type Decoded } from './decode.js';
 import { runGpu, createTimestamps, destroyTimestamps, TIMESTAMP_RESOURCES, type Timestamps, type GpuRunError } from './gpu_run.js';
-
-export interface EngineStatus {
-  thread: 'worker' | 'main';
-  backend: Backend | null;
-  /** why this backend (the runtime's reason) */
-  reason: string;
-  adapter: string | null;
-  timestampQuery: boolean;
-  /** GPU buffers of the live model plus the frame path's own buffers and textures */
-  liveGpuBuffers: number;
-  modelGpuBuffers: number;
-  /** the frame path in use (or the one the next frame will try) */
-  framePath: string;
-  /** why faster paths were skipped */
-  pathNotes: string[];
-  /** the page should send VideoFrames (to try the zero-copy path) rather than ImageBitmaps */
-  acceptsVideoFrame: boolean;
-}
-
-export interface ModelInfo {
-  key: string;
-  name: string;
-  task: TaskKind;
-  format: string;
-  input: { h: number; w: number };
-  dispatches: number;
-  params: number;
-  backend: Backend;
-  loadMs: number;
-  note?: string;
-}
-
-export interface FrameRequest {
-  source: ImageBitmap | VideoFrame;
-  /** 'center': the largest central region with the model input's aspect ratio (classification), 'full': all of it */
-  roi: 'full' | 'center';
-}
-
-export interface Timings {
-  preMs: number;
-  /** network time: GPU timestamps when `gpuTimed`, else wall time of the run */
-  netMs: number;
-  /** mapAsync and copies (GPU backend), null where nothing is read back */
-  readMs: number | null;
-  postMs: number;
-  totalMs: number;
-  gpuTimed: boolean;
-}
-
-export interface FrameResult extends Decoded {
-  modelKey: string;
-  frame: { width: number; height: number };
-  roi: FrameRoi;
-  timings: Timings;
-  path: string;
-  dispatches: number;
-  status: EngineStatus;
-}
-
-const PATH_TEXT: Record<FrameSourceKind | 'canvas-gpu' | 'canvas', string> = {
-  external: 'importExternalTexture(VideoFrame) → GPU preprocess',
-  bitmap: 'createImageBitmap → copyExternalImageToTexture → GPU preprocess',
-  'canvas-gpu': 'createImageBitmap → canvas getImageData → CPU preprocess → writeBuffer',
-  canvas: 'createImageBitmap → canvas getImageData → CPU preprocess',
-};
-
-type PathState = 'untried' | 'ok' | { failed: string };
-
-const frameSize = (s: ImageBitmap | VideoFrame): { width: number; height: number } =>
-  'displayWidth' in s ? { width: s.displayWidth, height: s.displayHeight } : { width: s.width, height: s.height };
-
-const close = (s: ImageBitmap | VideoFrame): void => {
-  try {
-    s.close();
-  } catch {
-    /* already closed */
-  }
-};
+import type { EngineStatus, ModelInfo, FrameRequest, FrameResult, Timings } from './engine_types.js';
+import { PATH_TEXT, type PathState, frameSize, close, roiOf } from './frame_path.js';
 
 export class Engine {
   /** set when importExternalTexture was followed by a device loss (kept across runtimes) */
@@ -397,11 +321,4 @@ export class Engine {
     this.rt?.dispose();
     this.rt = null;
   }
-}
-
-export function roiOf(size: { width: number; height: number }, roi: FrameRequest['roi'], aspect = 1): FrameRoi {
-  if (roi === 'full') return { x: 0, y: 0, width: size.width, height: size.height };
-  const width = Math.max(1, Math.min(size.width, Math.round(size.height * aspect)));
-  const height = Math.max(1, Math.min(size.height, Math.round(width / aspect)));
-  return { x: Math.floor((size.width - width) / 2), y: Math.floor((size.height - height) / 2), width, height };
 }

@@ -2,7 +2,8 @@
  * The page's handle on the engine: in a Web Worker when the browser can (module workers,
  * OffscreenCanvas for reading pixels, transferable frames), else on the page's own thread.
  */
-import type { Engine, EngineStatus, FrameRequest, FrameResult, ModelInfo } from './engine.js';
+import type { Engine } from './engine.js';
+import type { EngineStatus, FrameRequest, FrameResult, ModelInfo } from './engine_types.js';
 import type { BackendPick, TaskKind } from './catalogue.js';
 import type { ModelSpec } from './sources.js';
 

@@ -3,7 +3,7 @@
  * while one is in flight is dropped and counted), still images (file input, drop, samples),
  * and drawing the results.
  */
-import type { FrameResult } from './engine.js';
+import type { FrameResult } from './engine_types.js';
 import { sizeOverlay, clearOverlay, drawBoxes, drawMask, drawRoi } from './overlay.js';
 import { renderResult } from './panels.js';
 import { ui, state, live, say, publish, renderAll, recordRate, resultTimes, cameraTimes, hooks, type CameraState } from './page.js';

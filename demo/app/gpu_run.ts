@@ -5,7 +5,7 @@
  */
 import type { Model } from '../../src/runtime.js';
 import { unpadChannels } from '../../src/graph/layout.js';
-import type { Timings } from './engine.js';
+import type { Timings } from './engine_types.js';
 
 /** where a GPU run failed: preparing the input (source refused), running (device broken), validation */
 export type GpuRunError = Error & { stage?: 'prepare' | 'run' | 'validation' };

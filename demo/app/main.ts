@@ -6,7 +6,7 @@
  */
 import { CATALOGUE, DEFAULT_MODEL, TASKS, BACKENDS, entry, type BackendPick, type TaskKind } from './catalogue.js';
 import { createEngine } from './engine_client.js';
-import type { EngineStatus } from './engine.js';
+import type { EngineStatus } from './engine_types.js';
 import type { ModelSpec } from './sources.js';
 import { clearOverlay } from './overlay.js';
 import { ui, state, live, say, publish, renderAll, hooks } from './page.js';

@@ -5,7 +5,7 @@
  */
 import type { BackendPick, TaskKind } from './catalogue.js';
 import type { EngineApi } from './engine_client.js';
-import type { EngineStatus, FrameResult, ModelInfo } from './engine.js';
+import type { EngineStatus, FrameResult, ModelInfo } from './engine_types.js';
 import type { ModelSpec } from './sources.js';
 import { renderHud } from './panels.js';
 

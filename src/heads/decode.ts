@@ -3,7 +3,7 @@
  * declared task: top-k classes, detections in image pixels, or a mask. Used by the CLI and
  * the demo so that every model (native or imported) is decoded the same way.
  */
-import type { ModelTask } from '../runtime.js';
+import type { ModelTask } from '../model/source.js';
 import type { PlanTensor } from '../graph/plan.js';
 import { topK, type ClassScore } from './classification.js';
 import { decodeCenterNet } from './centernet.js';

@@ -19,12 +19,12 @@
  * frameworks' own thresholds.
  */
 import type { Graph } from '../graph/ir.js';
-import type { ModelSource } from '../runtime.js';
+import type { ModelSource } from '../model/source.js';
 import { inferShapes } from '../graph/ir.js';
 import { buildGraph, featureTensors, OptionError, resolveVariant, stageIndices, type ModelSize, type ResolvedVariant } from '../graph/variants.js';
 import { countGraph } from '../graph/stats.js';
-import { loadTorchvisionSafetensors } from '../graph/import/torchvision_weights.js';
-import { PREPROCESS_PRESETS } from '../graph/preprocess.js';
+import { loadTorchvisionSafetensors } from '../import/torchvision_weights.js';
+import { PREPROCESS_PRESETS } from '../model/preprocess.js';
 import { decodeCandidates, readCandidateRows, type SsdDecodeParams } from '../graph/ssd_decode.js';
 import { HeadBuilder, calibrateFromTwin, renameGraph, renameTensor, CALIBRATION_SIZE, enumOption, intOption, numberOption } from './graph_builder.js';
 import { torchvisionDefaultBoxes, tfSsdAnchors } from './anchors.js';

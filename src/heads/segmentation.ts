@@ -16,12 +16,12 @@
  * or only the class map with `logits: false`.
  */
 import type { Graph } from '../graph/ir.js';
-import type { ModelSource } from '../runtime.js';
+import type { ModelSource } from '../model/source.js';
 import { buildGraph, featureTensors, OptionError, resolveVariant, type ModelSize, type ResolvedVariant } from '../graph/variants.js';
 import { inferShapes } from '../graph/ir.js';
 import { countGraph } from '../graph/stats.js';
-import { loadTorchvisionSafetensors } from '../graph/import/torchvision_weights.js';
-import { PREPROCESS_PRESETS } from '../graph/preprocess.js';
+import { loadTorchvisionSafetensors } from '../import/torchvision_weights.js';
+import { PREPROCESS_PRESETS } from '../model/preprocess.js';
 import { HeadBuilder, calibrateFromTwin, renameGraph, renameTensor, CALIBRATION_SIZE, enumOption, intOption } from './graph_builder.js';
 
 export interface LrasppOptions {

@@ -1,14 +1,14 @@
 /**
- * The camera path's GPU preprocess (src/gpu/frame_preprocess.ts) vs the CPU oracle
+ * The camera path's GPU preprocess (src/backends/webgpu/frame_preprocess.ts) vs the CPU oracle
  * preprocessImage, on a texture filled with writeTexture (Node has no ImageBitmap): region of
  * interest, central crop, bilinear resize, BGR order and mean/std must agree to float rounding,
  * and the 4th (padding) channel must be 0. Without a WebGPU adapter these tests FAIL; set
  * MNV3_SKIP_GPU=1 to skip them explicitly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestGpu, type GpuContext } from '../../src/gpu/device.js';
-import { FramePreprocessor, type FrameRoi } from '../../src/gpu/frame_preprocess.js';
-import { preprocessImage, type Preprocess } from '../../src/graph/preprocess.js';
+import { requestGpu, type GpuContext } from '../../src/backends/webgpu/device.js';
+import { FramePreprocessor, type FrameRoi } from '../../src/backends/webgpu/frame_preprocess.js';
+import { preprocessImage, type Preprocess } from '../../src/model/preprocess.js';
 import { padChannels } from '../../src/graph/layout.js';
 import { Rng } from '../../src/graph/rng.js';
 

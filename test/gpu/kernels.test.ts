@@ -5,7 +5,7 @@
  * MNV3_SKIP_GPU=1, which skips them.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { requestGpu, type GpuContext } from '../../src/gpu/device.js';
+import { requestGpu, type GpuContext } from '../../src/backends/webgpu/device.js';
 import {
   ACT_CODES,
   ACT_NAMES,

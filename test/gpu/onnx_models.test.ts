@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { importOnnx } from '../../src/graph/import/onnx.js';
-import { preprocessImage } from '../../src/graph/preprocess.js';
+import { importOnnx } from '../../src/import/onnx.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
 import { compare } from '../helpers/compare.js';
 import { ASSETS } from '../helpers/images.js';
 import { canvas, drawText, rotate180 } from '../helpers/text.js';

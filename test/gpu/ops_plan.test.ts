@@ -6,11 +6,11 @@
  * Without a WebGPU adapter these tests FAIL; set MNV3_SKIP_GPU=1 to skip them explicitly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestGpu, type GpuContext } from '../../src/gpu/device.js';
+import { requestGpu, type GpuContext } from '../../src/backends/webgpu/device.js';
 import { schedule } from '../../src/graph/scheduler.js';
 import { optimize } from '../../src/graph/passes/index.js';
-import { CpuExecutor } from '../../src/graph/cpu_executor.js';
-import { GpuExecutor } from '../../src/graph/gpu_executor.js';
+import { CpuExecutor } from '../../src/backends/cpu/executor.js';
+import { GpuExecutor } from '../../src/backends/webgpu/executor.js';
 import { padChannels } from '../../src/graph/layout.js';
 import type { Graph } from '../../src/graph/ir.js';
 import { Rng } from '../../src/graph/rng.js';

@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
-import { importTfjs, type TfjsImportOptions } from '../../src/graph/import/tfjs.js';
-import { preprocessImage } from '../../src/graph/preprocess.js';
+import { importTfjs, type TfjsImportOptions } from '../../src/import/tfjs.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
 import { decodeCenterNet } from '../../src/heads/centernet.js';
 import { compare } from '../helpers/compare.js';
 import { IMAGES, loadImage } from '../helpers/images.js';

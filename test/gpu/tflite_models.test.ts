@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, mobilenetV3, planSource, type Runtime } from '../../src/runtime.js';
-import { importTflite, type TfliteImportOptions } from '../../src/graph/import/tflite.js';
-import { preprocessImage } from '../../src/graph/preprocess.js';
+import { importTflite, type TfliteImportOptions } from '../../src/import/tflite.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
 import { compare } from '../helpers/compare.js';
 import { ASSETS, IMAGES, loadImage } from '../helpers/images.js';
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import type { ImageLike } from '../../src/graph/preprocess.js';
+import type { ImageLike } from '../../src/model/preprocess.js';
 
 export const ASSETS = '.cache/assets';
 export const IMAGES = `${ASSETS}/images`;

@@ -4,7 +4,7 @@
  */
 import { CPU_KERNELS } from '../../src/kernels/cpu/index.js';
 import { packParams, type KernelSpec, type OverrideValues, type ParamValues } from '../../src/kernels/spec.js';
-import { PipelineCache } from '../../src/gpu/pipelines.js';
+import { PipelineCache } from '../../src/backends/webgpu/pipelines.js';
 
 /** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
 export function mulberry32(seed: number): () => number {

@@ -2,7 +2,7 @@
  * Synthetic text for the OCR models' tests: a small built-in 5x7 bitmap font (drawn for this
  * project), rendered as black strokes on a white RGBA canvas, plus a 180-degree rotation.
  */
-import type { ImageLike } from '../../src/graph/preprocess.js';
+import type { ImageLike } from '../../src/model/preprocess.js';
 
 const GLYPHS: Record<string, string[]> = {
   A: ['.###.', '#...#', '#...#', '#####', '#...#', '#...#', '#...#'],

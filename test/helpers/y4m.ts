@@ -9,7 +9,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ImageLike } from '../../src/graph/preprocess.js';
+import type { ImageLike } from '../../src/model/preprocess.js';
 import { loadImage } from './images.js';
 
 /** Central crop to width:height, then bilinear resize to width x height (RGBA out). */

@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { PNG } from 'pngjs';
 import { encodeY4m, fitImage, rgbaToI420 } from '../helpers/y4m.js';
-import { roiOf } from '../../demo/app/engine.js';
+import { roiOf } from '../../demo/app/frame_path.js';
 import { decode, type DecodeContext } from '../../demo/app/decode.js';
 import { encodeIndexedPng } from '../../scripts/png_palette.js';
 import type { PlanTensor } from '../../src/graph/plan.js';

@@ -11,8 +11,8 @@ import { buildGraph, OptionError, resolveVariant, type MobileNetV3Options } from
 import { countGraph } from '../../src/graph/stats.js';
 import { inferShapes, type Graph, type Conv2dNode } from '../../src/graph/ir.js';
 import { runReference } from '../../src/graph/reference.js';
-import { expectedStateDict } from '../../src/graph/import/torchvision_weights.js';
-import { writeSafetensors } from '../../src/graph/import/safetensors.js';
+import { expectedStateDict } from '../../src/import/torchvision_weights.js';
+import { writeSafetensors } from '../../src/import/safetensors.js';
 import { decodeBox, decodeCandidates, type SsdDecodeParams } from '../../src/graph/ssd_decode.js';
 import { createRuntime } from '../../src/runtime.js';
 import { lraspp, buildLrasppGraph, segmentationMask, type LrasppOptions } from '../../src/heads/segmentation.js';

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { importOnnx } from '../../src/graph/import/onnx.js';
-import { ModelFormatError } from '../../src/graph/import/errors.js';
+import { importOnnx } from '../../src/import/onnx.js';
+import { ModelFormatError } from '../../src/import/errors.js';
 import { attr, buildModel, node, tensor, values, type ModelSpec } from '../helpers/onnx_builder.js';
 import { ASSETS } from '../helpers/images.js';
 

@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
-import { importOnnx } from '../../src/graph/import/onnx.js';
+import { importOnnx } from '../../src/import/onnx.js';
 import { runReference } from '../../src/graph/reference.js';
 import { optimize } from '../../src/graph/passes/index.js';
-import { preprocessImage, type ImageLike } from '../../src/graph/preprocess.js';
+import { preprocessImage, type ImageLike } from '../../src/model/preprocess.js';
 import { createRuntime, planSource } from '../../src/runtime.js';
 import type { Graph } from '../../src/graph/ir.js';
 import { ASSETS, IMAGES, loadImage } from '../helpers/images.js';

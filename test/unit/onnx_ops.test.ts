@@ -3,7 +3,7 @@
  * onnxruntime-node and by our float64 reference (and CPU runtime) on the imported graph.
  */
 import { describe, expect, it } from 'vitest';
-import { importOnnx } from '../../src/graph/import/onnx.js';
+import { importOnnx } from '../../src/import/onnx.js';
 import { runReference } from '../../src/graph/reference.js';
 import { createRuntime } from '../../src/runtime.js';
 import type { Graph } from '../../src/graph/ir.js';

@@ -10,7 +10,7 @@ import { buildGraph, resolveVariant, SMALL_BLOCKS, LARGE_BLOCKS } from '../../sr
 import { consumers, type Graph, type Node, type Conv2dNode, type Epilogue, type TensorShape } from '../../src/graph/ir.js';
 import { mobilenetV3, planSource } from '../../src/runtime.js';
 import { Rng } from '../../src/graph/rng.js';
-import { CpuExecutor } from '../../src/graph/cpu_executor.js';
+import { CpuExecutor } from '../../src/backends/cpu/executor.js';
 import { NO_CLAMP } from '../../src/kernels/spec.js';
 import { compare, seededInput } from '../helpers/compare.js';
 

@@ -1,15 +1,15 @@
 /**
- * RVM's TF.js weights in our native graphs (src/graph/import/rvm_weights.ts): the native
+ * RVM's TF.js weights in our native graphs (src/heads/rvm_weights.ts): the native
  * MobileNetV3-Large (torchvision layout, output stride 16) + torchvision LR-ASPP cbr/scale,
  * filled from the imported rvm.json, reproduces TF.js executing rvm.json on a real photo.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importTfjs } from '../../src/graph/import/tfjs.js';
-import { rvmNativeGraph } from '../../src/graph/import/rvm_weights.js';
-import { ModelFormatError } from '../../src/graph/import/errors.js';
+import { importTfjs } from '../../src/import/tfjs.js';
+import { rvmNativeGraph } from '../../src/heads/rvm_weights.js';
+import { ModelFormatError } from '../../src/import/errors.js';
 import type { Conv2dNode } from '../../src/graph/ir.js';
 import { runReference } from '../../src/graph/reference.js';
-import { preprocessImage } from '../../src/graph/preprocess.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
 import { createRuntime } from '../../src/runtime.js';
 import { compare } from '../helpers/compare.js';
 import { IMAGES, loadImage } from '../helpers/images.js';

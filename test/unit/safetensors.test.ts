@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from '../../src/graph/import/errors.js';
+import { ModelFormatError } from '../../src/import/errors.js';
 import {
   f16ToF32,
   readSafetensors,
   readSafetensorsMetadata,
   writeSafetensors,
-} from '../../src/graph/import/safetensors.js';
+} from '../../src/import/safetensors.js';
 
 /** Build a safetensors file from an arbitrary header value and data bytes. */
 function build(header: unknown, data: Uint8Array = new Uint8Array(0), headerLen?: bigint): Uint8Array {

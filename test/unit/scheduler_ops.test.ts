@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { schedule } from '../../src/graph/scheduler.js';
 import { optimize } from '../../src/graph/passes/index.js';
 import { runReference } from '../../src/graph/reference.js';
-import { CpuExecutor } from '../../src/graph/cpu_executor.js';
+import { CpuExecutor } from '../../src/backends/cpu/executor.js';
 import { padChannels, unpadChannels } from '../../src/graph/layout.js';
 import type { Graph } from '../../src/graph/ir.js';
 import type { Plan } from '../../src/graph/plan.js';

@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importTfjs, type TfjsImportOptions } from '../../src/graph/import/tfjs.js';
-import { ModelFormatError } from '../../src/graph/import/errors.js';
+import { importTfjs, type TfjsImportOptions } from '../../src/import/tfjs.js';
+import { ModelFormatError } from '../../src/import/errors.js';
 import { runReference } from '../../src/graph/reference.js';
-import { preprocessImage } from '../../src/graph/preprocess.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { decodeCenterNet, type Detection } from '../../src/heads/centernet.js';
 import { COCO_LABELS } from '../../src/heads/coco_labels.js';

@@ -8,14 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importTflite, parseTflite, type TfliteImport } from '../../src/graph/import/tflite.js';
-import { FbReader, parseTfliteModel, Builtin } from '../../src/graph/import/tflite_schema.js';
-import { ModelFormatError } from '../../src/graph/import/errors.js';
+import { importTflite, parseTflite, type TfliteImport } from '../../src/import/tflite.js';
+import { FbReader, parseTfliteModel, Builtin } from '../../src/import/tflite_schema.js';
+import { ModelFormatError } from '../../src/import/errors.js';
 import { validate, type Graph, type Epilogue } from '../../src/graph/ir.js';
 import { createRuntime, planSource, type Runtime } from '../../src/runtime.js';
 import { optimize } from '../../src/graph/passes/index.js';
 import { runReference } from '../../src/graph/reference.js';
-import { preprocessImage } from '../../src/graph/preprocess.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
 import { Rng } from '../../src/graph/rng.js';
 import { IMAGES, ASSETS, loadImage } from '../helpers/images.js';
 import { HUMAN_MODELS, readModelFiles, loadTfjsGraph, tf } from '../helpers/tfjs_peer.js';

@@ -6,8 +6,8 @@
  * (TF SAME padding, OHWI weights, half-pixel bilinear, Conv2DBackpropInput) — not the IR.
  */
 import { describe, expect, it } from 'vitest';
-import { parseTflite } from '../../src/graph/import/tflite.js';
-import { ModelFormatError } from '../../src/graph/import/errors.js';
+import { parseTflite } from '../../src/import/tflite.js';
+import { ModelFormatError } from '../../src/import/errors.js';
 import { runReference } from '../../src/graph/reference.js';
 import { Rng } from '../../src/graph/rng.js';
 import { writeTflite, table, f32bytes, i32bytes, type WTensor, type WOp } from '../helpers/tflite_writer.js';

@@ -6,9 +6,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildGraph, resolveVariant } from '../../src/graph/variants.js';
-import { expectedStateDict } from '../../src/graph/import/torchvision_weights.js';
-import { writeSafetensors } from '../../src/graph/import/safetensors.js';
-import { ModelFormatError } from '../../src/graph/import/errors.js';
+import { expectedStateDict } from '../../src/import/torchvision_weights.js';
+import { writeSafetensors } from '../../src/import/safetensors.js';
+import { ModelFormatError } from '../../src/import/errors.js';
 import { createRuntime, mobilenetV3, type MobileNetV3SourceOptions, type Runtime } from '../../src/runtime.js';
 import { runReference } from '../../src/graph/reference.js';
 import { Rng } from '../../src/graph/rng.js';

@@ -1,5 +1,5 @@
 /**
- * Every WebAssembly SIMD kernel (src/kernels/wasm/*.c through the WasmExecutor) against its
+ * Every WebAssembly SIMD kernel (src/backends/wasm/*.c through the WasmExecutor) against its
  * TypeScript twin on the same packed data, over an edge sweep: channels 4/8/12/20/24 (channel
  * blocks of 8 with a 4-wide tail), odd H/W, stride 2 on odd input, K 1..7, dilation 2, every
  * activation, clamp and post clamp, SE-scale (both ways the kernel folds it) and residual,
@@ -9,7 +9,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { Plan, PlanStep, BindingRef } from '../../src/graph/plan.js';
-import { WasmExecutor } from '../../src/graph/wasm_executor.js';
+import { WasmExecutor } from '../../src/backends/wasm/executor.js';
 import { NO_CLAMP, type KernelName, type ParamValues } from '../../src/kernels/spec.js';
 import { mulberry32, packArena, randomArray, expectClose, type ConvCase } from '../helpers/run_kernel.js';
 import { convOutSize } from '../../src/graph/ir.js';

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, mobilenetV3, planSource, type MobileNetV3SourceOptions, type Runtime } from '../../src/runtime.js';
-import { WasmExecutor } from '../../src/graph/wasm_executor.js';
-import { CpuExecutor } from '../../src/graph/cpu_executor.js';
+import { WasmExecutor } from '../../src/backends/wasm/executor.js';
+import { CpuExecutor } from '../../src/backends/cpu/executor.js';
 import { padChannels } from '../../src/graph/layout.js';
 import { argmax, compare, seededInput } from '../helpers/compare.js';
 

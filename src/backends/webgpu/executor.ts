@@ -1,0 +1,239 @@
+/**
+ * GPU executor: the Plan on WebGPU. Everything is created at load: one weights buffer, one
+ * activation arena, one uniform buffer holding every step's Params at aligned offsets, one
+ * bind group per step (explicit layouts from the KernelSpecs), pipelines compiled with
+ * createComputePipelineAsync. A run is: writeBuffer(input) -> one command encoder with one
+ * compute pass (all dispatches) + copies of the outputs to a staging buffer -> one submit ->
+ * mapAsync of the staging buffer. Nothing is allocated per run.
+ */
+import type { Plan, BindingRef } from '../../graph/plan.js';
+import { KERNELS } from '../../kernels/index.js';
+import { packParams, paramsByteSize } from '../../kernels/spec.js';
+import { PipelineCache } from './pipelines.js';
+import { tensorFloats } from '../../graph/layout.js';
+
+export interface GpuRunTiming {
+  /** GPU time of the whole pass from timestamp queries, when available */
+  gpuMs?: number;
+}
+
+/** Records commands that write the model input (the input slot buffer) into `encoder`. */
+export type GpuInputWriter = (encoder: GPUCommandEncoder, input: GPUBuffer) => void;
+
+export interface GpuRunOptions {
+  /** timestamp writes for the network's compute pass */
+  timestampWrites?: GPUComputePassTimestampWrites;
+  /** commands recorded after the output copies, in the same submit */
+  epilogue?: (encoder: GPUCommandEncoder) => void;
+}
+
+export class GpuExecutor {
+  private readonly buffers: GPUBuffer[] = [];
+  private pipelines: GPUComputePipeline[] = [];
+  private bindGroups: GPUBindGroup[] = [];
+  private slots: GPUBuffer[] = [];
+  private staging!: GPUBuffer;
+  private outputBytes = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly plan: Plan,
+  ) {}
+
+  static async create(device: GPUDevice, plan: Plan, cache = new PipelineCache(device)): Promise<GpuExecutor> {
+    const ex = new GpuExecutor(device, plan);
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    try {
+      await ex.init(cache);
+    } finally {
+      const oom = await device.popErrorScope();
+      const val = await device.popErrorScope();
+      const err = oom ?? val;
+      if (err) {
+        ex.dispose();
+        // eslint-disable-next-line no-unsafe-finally
+        throw new Error(`WebGPU ${oom ? 'out of memory' : 'validation error'} while loading '${plan.name}': ${err.message}`);
+      }
+    }
+    return ex;
+  }
+
+  private buffer(desc: GPUBufferDescriptor): GPUBuffer {
+    const b = this.device.createBuffer(desc);
+    this.buffers.push(b);
+    return b;
+  }
+
+  private async init(cache: PipelineCache): Promise<void> {
+    const { device, plan } = this;
+    const weights = this.buffer({ label: `${plan.name}:weights`, size: plan.weights.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(weights, 0, plan.weights as Float32Array<ArrayBuffer>);
+    this.slots = plan.slots.map((bytes, i) => this.buffer({ label: `${plan.name}:slot${i}`, size: Math.max(256, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
+    const dummy = this.buffer({ label: 'dummy', size: 256, usage: GPUBufferUsage.STORAGE });
+    this.outputBytes = plan.outputs.reduce((a, o) => a + tensorFloats(o) * 4, 0);
+    this.staging = this.buffer({ label: `${plan.name}:readback`, size: Math.max(16, this.outputBytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+
+    const align = device.limits.minUniformBufferOffsetAlignment;
+    const offsets: number[] = [];
+    let total = 0;
+    for (const s of plan.steps) {
+      offsets.push(total);
+      total += Math.ceil(paramsByteSize(KERNELS[s.kernel]) / align) * align;
+    }
+    const params = this.buffer({ label: `${plan.name}:params`, size: Math.max(256, total), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const blob = new Uint8Array(Math.max(256, total));
+    plan.steps.forEach((s, i) => blob.set(new Uint8Array(packParams(KERNELS[s.kernel], s.params)), offsets[i]));
+    device.queue.writeBuffer(params, 0, blob);
+
+    const compiled = await Promise.all(plan.steps.map((s) => cache.get(KERNELS[s.kernel], s.overrides, s.label)));
+    const resource = (b: BindingRef): GPUBufferBinding => {
+      switch (b.buffer) {
+        case 'arena':
+          return { buffer: this.slots[b.slot], offset: 0, size: b.size };
+        case 'weights':
+          return { buffer: weights };
+        case 'dummy':
+          return { buffer: dummy };
+        default: {
+          const never: never = b;
+          throw new Error(`unknown binding ${JSON.stringify(never)}`);
+        }
+      }
+    };
+    this.pipelines = compiled.map((c) => c.pipeline);
+    this.bindGroups = plan.steps.map((s, i) => {
+      const spec = KERNELS[s.kernel];
+      const entries: GPUBindGroupEntry[] = spec.bindings.map((b) => {
+        if (b.kind === 'uniform') return { binding: b.binding, resource: { buffer: params, offset: offsets[i], size: paramsByteSize(spec) } };
+        const ref = s.bindings[b.name];
+        if (!ref) throw new Error(`step ${s.label}: binding '${b.name}' missing from the plan`);
+        return { binding: b.binding, resource: resource(ref) };
+      });
+      return device.createBindGroup({ label: s.label, layout: compiled[i].layout, entries });
+    });
+  }
+
+  /** Records all dispatches of the plan into one compute pass. */
+  encode(encoder: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void {
+    const pass = encoder.beginComputePass({ label: `${this.plan.name}:pass`, timestampWrites });
+    this.plan.steps.forEach((s, i) => {
+      pass.setPipeline(this.pipelines[i]);
+      pass.setBindGroup(0, this.bindGroups[i]);
+      pass.dispatchWorkgroups(...s.dispatch);
+    });
+    pass.end();
+  }
+
+  /** input: padded NHWC floats of plan.input; resolves to the padded outputs. Runs are serialized. */
+  run(input: Float32Array): Promise<Float32Array[]> {
+    return this.runWith(input);
+  }
+
+  /**
+   * Like run(), for callers that build part of the frame on the GPU (the demo's camera path):
+   * `input` is either padded NHWC floats (written with writeBuffer) or a function that records
+   * commands writing the input slot (NHWC, channels padded to a multiple of 4) before the
+   * network's pass, e.g. a preprocess dispatch reading a camera texture. `timestampWrites`
+   * go on the network's compute pass; `epilogue` records commands after the output copies
+   * (e.g. resolveQuerySet). Everything is one submit. Runs are serialized.
+   */
+  runWith(input: Float32Array | GpuInputWriter, opts: GpuRunOptions = {}): Promise<Float32Array[]> {
+    const r = this.queue.then(() => this.runNow(input, opts));
+    this.queue = r.catch(() => undefined);
+    return r;
+  }
+
+  private async runNow(input: Float32Array | GpuInputWriter, opts: GpuRunOptions): Promise<Float32Array[]> {
+    if (this.disposed) throw new Error(`model '${this.plan.name}' was disposed`);
+    const { device, plan } = this;
+    const inputBuffer = this.slots[plan.input.slot];
+    const encoder = device.createCommandEncoder({ label: `${plan.name}:run` });
+    if (input instanceof Float32Array) {
+      if (input.length !== tensorFloats(plan.input)) throw new Error(`gpu executor: input has ${input.length} floats, expected ${tensorFloats(plan.input)}`);
+      device.queue.writeBuffer(inputBuffer, 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+    } else {
+      input(encoder, inputBuffer);
+    }
+    this.encode(encoder, opts.timestampWrites);
+    let o = 0;
+    for (const t of plan.outputs) {
+      encoder.copyBufferToBuffer(this.slots[t.slot], 0, this.staging, o, tensorFloats(t) * 4);
+      o += tensorFloats(t) * 4;
+    }
+    opts.epilogue?.(encoder);
+    device.queue.submit([encoder.finish()]);
+    await this.staging.mapAsync(GPUMapMode.READ, 0, Math.max(16, this.outputBytes));
+    const all = new Float32Array(this.staging.getMappedRange(0, Math.max(16, this.outputBytes)).slice(0));
+    this.staging.unmap();
+    o = 0;
+    return plan.outputs.map((t) => {
+      const r = all.slice(o, o + tensorFloats(t));
+      o += tensorFloats(t);
+      return r;
+    });
+  }
+
+  /**
+   * Per-dispatch GPU time from timestamp queries: each step in its own compute pass with
+   * begin/end timestamps (so the numbers include a pass boundary each). Needs the
+   * 'timestamp-query' feature on the device. Sorted by time, slowest first.
+   */
+  async profile(input: Float32Array): Promise<{ label: string; node: string; kernel: string; ms: number }[]> {
+    const { device, plan } = this;
+    if (!device.features.has('timestamp-query')) throw new Error('profile: the device has no timestamp-query feature');
+    const n = plan.steps.length;
+    const qs = device.createQuerySet({ type: 'timestamp', count: 2 * n });
+    const resolve = device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = device.createBuffer({ size: 16 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      device.queue.writeBuffer(this.slots[plan.input.slot], 0, input.buffer as ArrayBuffer, input.byteOffset, input.byteLength);
+      const e = device.createCommandEncoder({ label: `${plan.name}:profile` });
+      plan.steps.forEach((s, i) => {
+        const pass = e.beginComputePass({ label: s.label, timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+        pass.setPipeline(this.pipelines[i]);
+        pass.setBindGroup(0, this.bindGroups[i]);
+        pass.dispatchWorkgroups(...s.dispatch);
+        pass.end();
+      });
+      e.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
+      e.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);
+      device.queue.submit([e.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      return plan.steps
+        .map((s, i) => ({ label: s.label, node: s.node, kernel: s.kernel, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }))
+        .sort((a, b) => b.ms - a.ms);
+    } finally {
+      qs.destroy();
+      resolve.destroy();
+      read.destroy();
+    }
+  }
+
+  /** Reads the start of an activation slot (debugging, per-layer tests). */
+  async readSlot(slot: number, bytes: number): Promise<Float32Array> {
+    const b = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const e = this.device.createCommandEncoder();
+    e.copyBufferToBuffer(this.slots[slot], 0, b, 0, bytes);
+    this.device.queue.submit([e.finish()]);
+    await b.mapAsync(GPUMapMode.READ);
+    const r = new Float32Array(b.getMappedRange().slice(0));
+    b.destroy();
+    return r;
+  }
+
+  get bufferCount(): number {
+    return this.disposed ? 0 : this.buffers.length;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.buffers) b.destroy();
+    this.buffers.length = 0;
+  }
+}
