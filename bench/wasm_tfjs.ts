@@ -10,7 +10,7 @@ import type * as TF from '@tensorflow/tfjs';
 /** the TF.js namespace (a dynamic import's module object) */
 export type Tfjs = Omit<typeof TF, 'default'>;
 import type { Graph, Conv2dNode, Epilogue } from '../src/graph/ir.js';
-import { inferShapes } from '../src/graph/ir.js';
+import { inferShapes } from '../src/graph/shapes.js';
 
 type T4 = TF.Tensor4D;
 

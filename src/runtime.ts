@@ -3,7 +3,7 @@
  * run it. A model runs entirely on the GPU or entirely on the CPU (whole-graph fallback).
  */
 import type { Graph } from './graph/ir.js';
-import { validate } from './graph/ir.js';
+import { validate } from './graph/shapes.js';
 import type { Plan, PlanStats } from './graph/plan.js';
 import { optimize } from './graph/passes/index.js';
 import { schedule } from './graph/scheduler.js';
@@ -14,7 +14,8 @@ import { wasmKernelModule, wasmSimdSupported } from './backends/wasm/loader.js';
 import { padChannels, unpadChannels } from './graph/layout.js';
 import { requestGpu, type GpuContext } from './backends/webgpu/device.js';
 import { PipelineCache } from './backends/webgpu/pipelines.js';
-import { resolveVariant, buildGraph, type MobileNetV3Options, type ResolvedVariant } from './graph/variants.js';
+import { resolveVariant, type MobileNetV3Options, type ResolvedVariant } from './graph/variants.js';
+import { buildGraph } from './graph/mobilenetv3_graph.js';
 import { calibrateBatchNorm } from './graph/calibrate.js';
 import { loadTorchvisionSafetensors } from './import/torchvision_weights.js';
 import { countGraph } from './graph/stats.js';

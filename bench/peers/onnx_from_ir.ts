@@ -11,7 +11,8 @@
  */
 import onnxProto from 'onnx-proto';
 import type { Graph, Epilogue, Act } from '../../src/graph/ir.js';
-import { inferShapes, unreachable } from '../../src/graph/ir.js';
+import { unreachable } from '../../src/graph/ir.js';
+import { inferShapes } from '../../src/graph/shapes.js';
 import { foldBatchNormForPeers } from './fold.js';
 
 const { onnx } = onnxProto;

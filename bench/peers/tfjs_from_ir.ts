@@ -14,8 +14,9 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Graph, Node, Epilogue, Act, TensorShape } from '../../src/graph/ir.js';
-import { inferShapes, unreachable } from '../../src/graph/ir.js';
-import { resizeSource } from '../../src/graph/reference.js';
+import { unreachable } from '../../src/graph/ir.js';
+import { inferShapes } from '../../src/graph/shapes.js';
+import { resizeSource } from '../../src/graph/reference_ops.js';
 import { foldBatchNormForPeers } from './fold.js';
 
 type Tf = typeof tfjs;

@@ -17,7 +17,7 @@ import { lraspp } from '../heads/segmentation.js';
 import { ssdlite } from '../heads/detection.js';
 import { Rng } from '../graph/rng.js';
 import { countGraph } from '../graph/stats.js';
-import { inferShapes } from '../graph/ir.js';
+import { inferShapes } from '../graph/shapes.js';
 import type { Plan } from '../graph/plan.js';
 
 const USAGE = `usage:

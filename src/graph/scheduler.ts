@@ -2,15 +2,7 @@
  * Scheduler: optimized Graph -> Plan. Chooses a kernel and its overrides per node, packs
  * the weights into one blob in the layout each kernel reads, and plans the activation arena.
  *
- * Memory plan: activations live in a few "slots", one GPU buffer each, reused by liveness. A
- * tensor lives from the step that writes it to the last step that reads it (graph inputs from
- * "before step 0", graph outputs to the end). In definition order each tensor takes a slot
- * whose previous tenant is dead (the smallest that fits, else the largest free one, grown),
- * or a new slot. Lifetimes are closed intervals, so a step never reads and writes the same
- * slot. Why slots and not offsets in one arena buffer: WebGPU tracks usage per *buffer*, so
- * one buffer bound read-only (input) and writable (output) in the same dispatch is a
- * validation error, whatever the ranges; separate buffers keep inputs read-only, which also
- * lets GPU compilers use their read-only caches. A reshape is an alias of its input.
+ * Memory plan: see memory_plan.ts (activation slots reused by liveness).
  *
  * Constants: a `constant` node's data (channel-padded) goes into the weights blob, and one
  * `constant` step copies it into its slot right before the first step that reads it (every run,
@@ -19,7 +11,8 @@
  * Concat: one or more `concat` steps write disjoint channel-group ranges of the same output
  * (planConcat), so an output may be written by several consecutive steps.
  */
-import { type Graph, type Node, type Epilogue, type TensorShape, inferShapes, unreachable, GraphError } from './ir.js';
+import { type Graph, type Node, type Epilogue, type TensorShape, unreachable, GraphError } from './ir.js';
+import { inferShapes } from './shapes.js';
 import { type Plan, type PlanStep, type PlanTensor, type BindingRef } from './plan.js';
 import { ACT_CODES, BINARY_BCAST, BINARY_OPS, ELEMENTWISE_OPS, NO_CLAMP, POOL_KINDS, RESIZE_MODES, type KernelName } from '../kernels/spec.js';
 import { KERNELS } from '../kernels/index.js';
@@ -31,36 +24,13 @@ import { planConcat, CONCAT_MAX_INPUTS } from '../kernels/concat.js';
 import { SOFTMAX_WIDE_MIN_C4 } from '../kernels/softmax.js';
 import { packConvTranspose } from '../kernels/conv_transpose.js';
 import { packConstant } from '../kernels/constant.js';
-import { nearestIndex, resizeSource } from './reference.js';
+import { nearestIndex, resizeSource } from './reference_ops.js';
 import { isPointwise } from './passes/fuse_residual.js';
 import { countGraph } from './stats.js';
 import { ssdDecodeSteps } from './ssd_decode.js';
+import { assignSlots } from './memory_plan.js';
+import { WeightPacker } from './weight_packer.js';
 
-class WeightPacker {
-  private chunks: Float32Array[] = [];
-  private length = 0; // floats
-  /** appends (vec4-aligned) and returns the vec4 offset */
-  add(a: Float32Array): number {
-    const off = this.length / 4;
-    const padded = a.length % 4 === 0 ? a : (() => {
-      const p = new Float32Array(Math.ceil(a.length / 4) * 4);
-      p.set(a);
-      return p;
-    })();
-    this.chunks.push(padded);
-    this.length += padded.length;
-    return off;
-  }
-  finish(): Float32Array {
-    const out = new Float32Array(Math.max(4, this.length));
-    let o = 0;
-    for (const c of this.chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
-  }
-}
 
 const c4 = (c: number): number => Math.ceil(c / 4);
 const clampOf = (r: [number, number] | undefined): { lo: number; hi: number } => (r ? { lo: r[0], hi: r[1] } : { lo: -NO_CLAMP, hi: NO_CLAMP });
@@ -314,24 +284,13 @@ export function schedule(g: Graph, originalParams?: number): Plan {
   });
   for (const o of g.outputs) touch(o, pending.length);
   const alloc = new Map<string, PlanTensor>();
-  const slots: { bytes: number; busyUntil: number }[] = [];
-  const order = [...life.entries()].sort((x, y) => x[1][0] - y[1][0]);
-  for (const [name, l] of order) {
-    const s = tensorShape(name);
-    const bytes = Math.max(16, s.h * s.w * c4(s.c) * 16);
-    const free = slots.map((sl, i) => ({ sl, i })).filter(({ sl }) => sl.busyUntil < l[0]);
-    const fits = free.filter(({ sl }) => sl.bytes >= bytes).sort((x, y) => x.sl.bytes - y.sl.bytes);
-    let slot: number;
-    if (fits.length) slot = fits[0].i;
-    else if (free.length) {
-      slot = free.sort((x, y) => y.sl.bytes - x.sl.bytes)[0].i;
-      slots[slot].bytes = bytes;
-    } else {
-      slot = slots.length;
-      slots.push({ bytes, busyUntil: -2 });
-    }
-    slots[slot].busyUntil = l[1];
-    alloc.set(name, { name, h: s.h, w: s.w, c: s.c, c4: c4(s.c), slot, bytes });
+  const { slotOf, slots } = assignSlots(life, (t) => {
+    const sh = tensorShape(t);
+    return Math.max(16, sh.h * sh.w * c4(sh.c) * 16);
+  });
+  for (const [name, slot] of slotOf) {
+    const sh = tensorShape(name);
+    alloc.set(name, { name, h: sh.h, w: sh.w, c: sh.c, c4: c4(sh.c), slot: slot.slot, bytes: slot.bytes });
   }
   const tensorOf = (t: string): PlanTensor => {
     const r = alloc.get(rootOf(t));
@@ -362,11 +321,11 @@ export function schedule(g: Graph, originalParams?: number): Plan {
     outputs: g.outputs.map(tensorOf),
     tensors: [...alloc.values()],
     steps,
-    slots: slots.map((sl) => sl.bytes),
+    slots,
     weights,
     stats: {
       dispatches: steps.length,
-      arenaBytes: slots.reduce((a, sl) => a + sl.bytes, 0),
+      arenaBytes: slots.reduce((a, b) => a + b, 0),
       weightBytes: weights.byteLength,
       macs: steps.reduce((a, s) => a + s.macs, 0),
       params: originalParams ?? counted.params,

@@ -1,5 +1,6 @@
 /** Parameter and MAC counts on the IR, with the spec's conventions (section 0.2). */
-import { type Graph, inferShapes, unreachable } from './ir.js';
+import { type Graph, unreachable } from './ir.js';
+import { inferShapes } from './shapes.js';
 
 export interface NodeCount {
   node: string;

@@ -17,8 +17,9 @@
  */
 import type { Graph } from '../graph/ir.js';
 import type { ModelSource } from '../model/source.js';
-import { buildGraph, featureTensors, OptionError, resolveVariant, type ModelSize, type ResolvedVariant } from '../graph/variants.js';
-import { inferShapes } from '../graph/ir.js';
+import { OptionError, resolveVariant, type ModelSize, type ResolvedVariant } from '../graph/variants.js';
+import { buildGraph, featureTensors } from '../graph/mobilenetv3_graph.js';
+import { inferShapes } from '../graph/shapes.js';
 import { countGraph } from '../graph/stats.js';
 import { loadTorchvisionSafetensors } from '../import/torchvision_weights.js';
 import { PREPROCESS_PRESETS } from '../model/preprocess.js';

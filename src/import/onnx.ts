@@ -14,7 +14,8 @@
  */
 import onnxProto from 'onnx-proto';
 import type { onnx } from 'onnx-proto';
-import { type Graph, type Node, GraphError, inferShapes, nodeInputs } from '../graph/ir.js';
+import { type Graph, type Node, GraphError, nodeInputs } from '../graph/ir.js';
+import { inferShapes } from '../graph/shapes.js';
 import type { ModelSource, ModelTask } from '../model/source.js';
 import type { Preprocess } from '../model/preprocess.js';
 import { ModelFormatError } from './errors.js';

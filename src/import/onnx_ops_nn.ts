@@ -4,7 +4,7 @@
  * Activations are NCHW [1,C,H,W] in ONNX and NHWC in the IR; conv weights are OIHW in both,
  * ConvTranspose weights [inC][outC][kh][kw] in both, so weights are copied as they are.
  */
-import { convOutSize } from '../graph/ir.js';
+import { convOutSize } from '../graph/shapes.js';
 import type { ImportContext, NodeInfo, RtVal } from './onnx_ctx.js';
 import { MAX_DIM } from './onnx_ctx.js';
 import { expandTo } from './onnx_fold.js';

@@ -10,7 +10,7 @@
  * IR form reproduces the indices, the import fails and says so rather than resizing differently.
  */
 import type { ResizeCoord, NearestMode } from '../graph/ir.js';
-import { resizeSource, nearestIndex } from '../graph/reference.js';
+import { resizeSource, nearestIndex } from '../graph/reference_ops.js';
 import type { ImportContext, NodeInfo } from './onnx_ctx.js';
 import { MAX_DIM } from './onnx_ctx.js';
 import type { Converter } from './onnx_ops_nn.js';

@@ -11,7 +11,7 @@
  * top = floor(total / 2).
  */
 import type { Act, Conv2dNode, ConvTransposeNode } from '../graph/ir.js';
-import { convOutSize } from '../graph/ir.js';
+import { convOutSize } from '../graph/shapes.js';
 import { type TfNode, attrStr, attrInts, attrInt, attrStrs, attrFloat } from './tfjs_format.js';
 import type { HostTensor } from './tfjs_host.js';
 import type { Lowering } from './tfjs_lower.js';

@@ -13,7 +13,8 @@
  * op modules import this one and not the other way round.
  */
 import type { Epilogue, Graph, Node, TensorShape } from '../graph/ir.js';
-import { inferShapes, nodeInputs } from '../graph/ir.js';
+import { nodeInputs } from '../graph/ir.js';
+import { inferShapes } from '../graph/shapes.js';
 import { ModelFormatError } from './errors.js';
 import { type TfNode, refNode } from './tfjs_format.js';
 import type { HostTensor } from './tfjs_host.js';

@@ -4,7 +4,7 @@
  * lazy so the next conv takes it), and the Reshape / Squeeze forms that keep an NHWC layout.
  * Pending per-channel multipliers pass through the ops that are linear per channel.
  */
-import { convOutSize } from '../graph/ir.js';
+import { convOutSize } from '../graph/shapes.js';
 import { type TfNode, attrStr, attrInts, attrBool } from './tfjs_format.js';
 import { scalarOf, numel } from './tfjs_host.js';
 import type { Lowering } from './tfjs_lower.js';

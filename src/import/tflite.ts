@@ -18,7 +18,8 @@ import { GraphBuilder, ALL, type ClampPolicy, type Value } from './tflite_builde
 import { OpContext } from './tflite_context.js';
 import { convertConv, convertFullyConnected, convertConvTranspose, convertBinary } from './tflite_ops.js';
 import { convertPool, convertMean, convertReshape, convertSoftmax, convertConcat, convertPad, convertResizeBilinear, convertActivation, convertQuantize } from './tflite_layers.js';
-import { type Graph, type TensorShape, inferShapes, GraphError } from '../graph/ir.js';
+import { type Graph, type TensorShape, GraphError } from '../graph/ir.js';
+import { inferShapes } from '../graph/shapes.js';
 import type { Preprocess } from '../model/preprocess.js';
 import type { ModelSource, ModelTask } from '../model/source.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Node, Act } from '../graph/ir.js';
 import { NO_CLAMP } from '../kernels/spec.js';
-import { refAct } from '../graph/reference.js';
+import { refAct } from '../graph/reference_ops.js';
 
 export type Interval = [number, number];
 export const ALL: Interval = [-Infinity, Infinity];

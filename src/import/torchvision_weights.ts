@@ -4,7 +4,7 @@
  * a missing, extra or mis-shaped tensor is a ModelFormatError naming it and both shapes.
  */
 import type { Graph } from '../graph/ir.js';
-import { inferShapes } from '../graph/ir.js';
+import { inferShapes } from '../graph/shapes.js';
 import { ModelFormatError } from './errors.js';
 import { readSafetensors, type SafeTensor } from './safetensors.js';
 

@@ -37,8 +37,9 @@ import {
   packResize,
   planConcat,
 } from '../../src/kernels/index.js';
-import { resizeSource } from '../../src/graph/reference.js';
-import { convOutSize, type ResizeCoord } from '../../src/graph/ir.js';
+import { resizeSource } from '../../src/graph/reference_ops.js';
+import { type ResizeCoord } from '../../src/graph/ir.js';
+import { convOutSize } from '../../src/graph/shapes.js';
 import { checkKernel, type ConvCase, expectClose, mulberry32, packArena, pipelineCache, randomArray, runKernelCpu, runKernelGpu } from '../helpers/run_kernel.js';
 
 const SKIP = process.env.MNV3_SKIP_GPU === '1';

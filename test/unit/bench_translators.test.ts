@@ -11,7 +11,7 @@ import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import type { Graph, Node } from '../../src/graph/ir.js';
-import { inferShapes } from '../../src/graph/ir.js';
+import { inferShapes } from '../../src/graph/shapes.js';
 import { runReference } from '../../src/graph/reference.js';
 import { Rng } from '../../src/graph/rng.js';
 import { createRuntime, mobilenetV3 } from '../../src/index.js';

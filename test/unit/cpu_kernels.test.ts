@@ -27,7 +27,8 @@ import {
   packResize,
   planConcat,
 } from '../../src/kernels/index.js';
-import { runReference, resizeSource } from '../../src/graph/reference.js';
+import { runReference } from '../../src/graph/reference.js';
+import { resizeSource } from '../../src/graph/reference_ops.js';
 import type { BinaryOp, Graph, Node, ResizeCoord, TensorShape } from '../../src/graph/ir.js';
 import { mulberry32, packArena as arena, randomArray } from '../helpers/run_kernel.js';
 

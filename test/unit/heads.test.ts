@@ -7,9 +7,11 @@
  * from the spec, never computed by the code under test.
  */
 import { describe, expect, it } from 'vitest';
-import { buildGraph, OptionError, resolveVariant, type MobileNetV3Options } from '../../src/graph/variants.js';
+import { OptionError, resolveVariant, type MobileNetV3Options } from '../../src/graph/variants.js';
+import { buildGraph } from '../../src/graph/mobilenetv3_graph.js';
 import { countGraph } from '../../src/graph/stats.js';
-import { inferShapes, type Graph, type Conv2dNode } from '../../src/graph/ir.js';
+import { type Graph, type Conv2dNode } from '../../src/graph/ir.js';
+import { inferShapes } from '../../src/graph/shapes.js';
 import { runReference } from '../../src/graph/reference.js';
 import { expectedStateDict } from '../../src/import/torchvision_weights.js';
 import { writeSafetensors } from '../../src/import/safetensors.js';

@@ -6,7 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { foldBatchNorm, fuseActivations, fuseSqueezeExcite, fuseResidual, optimize } from '../../src/graph/passes/index.js';
 import { runReference } from '../../src/graph/reference.js';
-import { buildGraph, resolveVariant, SMALL_BLOCKS, LARGE_BLOCKS } from '../../src/graph/variants.js';
+import { resolveVariant, SMALL_BLOCKS, LARGE_BLOCKS } from '../../src/graph/variants.js';
+import { buildGraph } from '../../src/graph/mobilenetv3_graph.js';
 import { consumers, type Graph, type Node, type Conv2dNode, type Epilogue, type TensorShape } from '../../src/graph/ir.js';
 import { mobilenetV3, planSource } from '../../src/runtime.js';
 import { Rng } from '../../src/graph/rng.js';

@@ -6,8 +6,10 @@
  * float64 reference on the ORIGINAL unoptimized graph.
  */
 import { describe, expect, it } from 'vitest';
-import { buildGraph, resolveVariant, type MobileNetV3Options } from '../../src/graph/variants.js';
-import { inferShapes, type TensorShape } from '../../src/graph/ir.js';
+import { resolveVariant, type MobileNetV3Options } from '../../src/graph/variants.js';
+import { buildGraph } from '../../src/graph/mobilenetv3_graph.js';
+import { type TensorShape } from '../../src/graph/ir.js';
+import { inferShapes } from '../../src/graph/shapes.js';
 import { createRuntime, mobilenetV3, planSource } from '../../src/runtime.js';
 import { runReference } from '../../src/graph/reference.js';
 import { KERNELS, SE_MAX_C4, SE_MAX_SQ4 } from '../../src/kernels/index.js';

@@ -5,7 +5,8 @@
  * are ModelFormatErrors naming the file and the tensor, and do not poison the Runtime.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildGraph, resolveVariant } from '../../src/graph/variants.js';
+import { resolveVariant } from '../../src/graph/variants.js';
+import { buildGraph } from '../../src/graph/mobilenetv3_graph.js';
 import { expectedStateDict } from '../../src/import/torchvision_weights.js';
 import { writeSafetensors } from '../../src/import/safetensors.js';
 import { ModelFormatError } from '../../src/import/errors.js';

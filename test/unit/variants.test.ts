@@ -5,9 +5,11 @@
  * copied from the spec, not computed from the code under test.
  */
 import { describe, expect, it } from 'vitest';
-import { buildGraph, OptionError, resolveVariant, type MobileNetV3Options } from '../../src/graph/variants.js';
+import { OptionError, resolveVariant, type MobileNetV3Options } from '../../src/graph/variants.js';
+import { buildGraph } from '../../src/graph/mobilenetv3_graph.js';
 import { countGraph } from '../../src/graph/stats.js';
-import { inferShapes, type Graph, type Node, type Conv2dNode, type TensorShape } from '../../src/graph/ir.js';
+import { type Graph, type Node, type Conv2dNode, type TensorShape } from '../../src/graph/ir.js';
+import { inferShapes } from '../../src/graph/shapes.js';
 
 const count = (o: MobileNetV3Options): { params: number; macs: number } => countGraph(buildGraph(resolveVariant(o)));
 /** MACs in millions to the spec's printed precision (two decimals) */

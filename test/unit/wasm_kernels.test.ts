@@ -12,7 +12,7 @@ import type { Plan, PlanStep, BindingRef } from '../../src/graph/plan.js';
 import { WasmExecutor } from '../../src/backends/wasm/executor.js';
 import { NO_CLAMP, type KernelName, type ParamValues } from '../../src/kernels/spec.js';
 import { mulberry32, packArena, randomArray, expectClose, type ConvCase } from '../helpers/run_kernel.js';
-import { convOutSize } from '../../src/graph/ir.js';
+import { convOutSize } from '../../src/graph/shapes.js';
 import { CPU_KERNELS } from '../../src/kernels/cpu/index.js';
 
 const c4of = (c: number): number => Math.ceil(c / 4);

@@ -23,18 +23,8 @@
  * Every rewrite is exact in float64 except the weight products and 1/c, which are rounded to f32
  * like every other weight.
  */
-import {
-  type Graph,
-  type Node,
-  type Conv2dNode,
-  type ConstantNode,
-  type Epilogue,
-  type TensorShape,
-  consumers,
-  inferShapes,
-  mergedOrigin,
-  nodeInputs,
-} from '../ir.js';
+import { type Graph, type Node, type Conv2dNode, type ConstantNode, type Epilogue, type TensorShape, consumers, mergedOrigin, nodeInputs } from '../ir.js';
+import { inferShapes } from '../shapes.js';
 
 export function canonicalize(g: Graph): Graph {
   return removeDeadConstants(foldAffine(foldPad(binaryToCanonical(g))));

@@ -3,7 +3,8 @@
  * reader and no epilogue yet): w' = w * g/sqrt(v+eps), b' = (b - mean) * g/sqrt(v+eps) + beta.
  * A batch_norm that cannot fold becomes a 1x1 depthwise conv with the same affine map.
  */
-import { type Graph, type Node, type Conv2dNode, consumers, inferShapes, mergedOrigin } from '../ir.js';
+import { type Graph, type Node, type Conv2dNode, consumers, mergedOrigin } from '../ir.js';
+import { inferShapes } from '../shapes.js';
 
 export function foldBatchNorm(g: Graph): Graph {
   const readers = consumers(g);

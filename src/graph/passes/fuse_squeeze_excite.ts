@@ -11,7 +11,8 @@
  * FC output and the gated product x * s. Every rewrite is exact.
  * Run after fuseActivations (the FC activations must already sit in the conv epilogues).
  */
-import { type Graph, type Node, type Conv2dNode, type Act, type TensorShape, consumers, inferShapes, mergedOrigin } from '../ir.js';
+import { type Graph, type Node, type Conv2dNode, type Act, type TensorShape, consumers, mergedOrigin } from '../ir.js';
+import { inferShapes } from '../shapes.js';
 import { NO_CLAMP } from '../../kernels/spec.js';
 import { SE_MAX_C4, SE_MAX_SQ4 } from '../../kernels/squeeze_excite.js';
 import { isPointwise } from './fuse_residual.js';

@@ -1,4 +1,5 @@
-import { type Graph, validate } from '../ir.js';
+import { type Graph } from '../ir.js';
+import { validate } from '../shapes.js';
 import { foldBatchNorm } from './fold_batch_norm.js';
 import { fuseActivations } from './fuse_activations.js';
 import { fuseSqueezeExcite } from './fuse_squeeze_excite.js';
