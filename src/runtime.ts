@@ -19,6 +19,8 @@ import { buildGraph } from './graph/mobilenetv3_graph.js';
 import { calibrateBatchNorm } from './graph/calibrate.js';
 import { loadTorchvisionSafetensors } from './import/torchvision_weights.js';
 import { countGraph } from './graph/stats.js';
+import { firstNonFinite, findNonFiniteWeight } from './graph/finite.js';
+import { ModelFormatError } from './import/errors.js';
 import { type Preprocess, type ImageLike, isImageLike, preprocessImage, PREPROCESS_PRESETS } from './model/preprocess.js';
 import type { ModelSource, ModelTask } from './model/source.js';
 
@@ -36,6 +38,11 @@ export interface RuntimeOptions {
 export interface LoadOptions {
   /** false: BatchNorm folding only, one dispatch per op (tests, benchmarks) */
   fuse?: boolean;
+  /**
+   * true (default): every run scans the input for NaN / Inf and rejects it with a RangeError
+   * naming the first bad index (about 0.05 ms for a 224x224x3 input); false skips the scan
+   */
+  checkInput?: boolean;
 }
 
 export interface Tensor {
@@ -49,6 +56,8 @@ export class Model {
   /** set by Runtime.load from the source */
   preprocess?: Preprocess;
   task?: ModelTask;
+  /** set by Runtime.load from LoadOptions.checkInput */
+  checkInput = true;
 
   private constructor(
     readonly name: string,
@@ -99,6 +108,16 @@ export class Model {
     }
     if (data.length !== h * w * c) {
       throw new RangeError(`model '${this.name}': input has ${data.length} values, expected ${h}x${w}x${c} = ${h * w * c} (NHWC float32)`);
+    }
+    if (this.checkInput) {
+      const bad = firstNonFinite(data);
+      if (bad >= 0) {
+        const px = Math.floor(bad / c);
+        throw new RangeError(
+          `model '${this.name}': input value ${data[bad]} at index ${bad} (row ${Math.floor(px / w)}, column ${px % w}, channel ${bad % c}) is not finite; ` +
+            'pass finite values, or load with { checkInput: false } to skip this check',
+        );
+      }
     }
     const padded = padChannels(data, h * w, c);
     const outs = this.gpu ? await this.gpu.run(padded) : this.cpu!.run(padded);
@@ -167,6 +186,7 @@ export class Runtime {
     const m = await Model.create(source.name, plan, this.backend, this.gpu?.device ?? null, this.cache);
     m.preprocess = source.preprocess;
     m.task = source.task;
+    m.checkInput = opts.checkInput ?? true;
     return m;
   }
 
@@ -189,6 +209,10 @@ async function wasmUsable(): Promise<true | string> {
 export function planSource(source: ModelSource, opts: LoadOptions = {}): Plan {
   const g = source.graph();
   validate(g);
+  const bad = findNonFiniteWeight(g);
+  if (bad) {
+    throw new ModelFormatError(source.name, `${bad.field} value ${bad.value} at index ${bad.index} is not finite; weights must be finite numbers`, bad.node);
+  }
   return schedule(optimize(g, opts), source.params ?? countGraph(g).params);
 }
 

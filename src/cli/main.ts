@@ -90,7 +90,8 @@ function inspect(a: ParsedArgs): void {
   const counts = countGraph(g);
   const stepOf = new Map<string, number>();
   fused.steps.forEach((s, i) => s.fused.forEach((n) => stepOf.set(n, i)));
-  const anchors = (src as { head?: { anchors?: { count?: number } } }).head?.anchors?.count;
+  const decodeAnchors = (src as { head?: { decode?: { anchors?: ArrayLike<number> } } }).head?.decode?.anchors;
+  const anchors = decodeAnchors ? decodeAnchors.length / 4 : undefined;
   const summary = {
     model: src.name,
     params: src.params ?? counts.params,

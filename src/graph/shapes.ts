@@ -17,6 +17,16 @@ function checkClamp(c: [number, number] | undefined, what: string, node: string)
 export const convOutSize = (inSize: number, k: number, stride: number, dilation: number, padA: number, padB: number): number =>
   Math.floor((inSize + padA + padB - dilation * (k - 1) - 1) / stride) + 1;
 
+/** Window fields (kernel, stride, dilation, output channels) must be positive integers. */
+function checkWindow(n: Node): void {
+  if (n.op !== 'conv2d' && n.op !== 'pool2d' && n.op !== 'conv_transpose') return;
+  const fields: [string, number][] = [['kh', n.kh], ['kw', n.kw], ['strideH', n.strideH], ['strideW', n.strideW]];
+  if (n.op === 'conv2d') fields.push(['dilationH', n.dilationH], ['dilationW', n.dilationW], ['outC', n.outC], ['groups', n.groups]);
+  if (n.op === 'conv_transpose') fields.push(['outC', n.outC]);
+  for (const [k, v] of fields) if (!Number.isInteger(v) || v < 1) throw new GraphError(`${n.op} field '${k}' is ${v}; it must be a positive integer`, n.name);
+  if (!Array.isArray(n.pad) || n.pad.length !== 4 || n.pad.some((p) => !Number.isInteger(p) || p < 0)) throw new GraphError(`${n.op} field 'pad' [${String(n.pad)}] must be four non-negative integers`, n.name);
+}
+
 /**
  * Infers every tensor's shape and checks the graph: references, shapes, weight sizes,
  * single assignment. Throws GraphError naming the node.
@@ -38,6 +48,7 @@ export function inferShapes(g: Graph): Map<string, TensorShape> {
     names.add(n.name);
     const ins = nodeInputs(n).map((t) => get(n, t));
     let out: TensorShape;
+    checkWindow(n);
     switch (n.op) {
       case 'conv2d': {
         const x = ins[0];

@@ -201,6 +201,9 @@ export function readTfjsWeights(m: ModelJson, readWeights: (path: string) => Uin
       if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || w.shape.some((d) => !Number.isInteger(d) || d < 0)) {
         throw new ModelFormatError(file, `weightsManifest entry with a bad name or shape: ${JSON.stringify(w).slice(0, 160)}`);
       }
+      if (!['float32', 'int32', 'bool'].includes(w.dtype)) {
+        throw new ModelFormatError(file, `unsupported dtype '${String(w.dtype)}' (supported: float32, int32, bool)`, w.name);
+      }
       const per = storedBytes(w);
       if (per < 0) {
         const what = w.quantization ? `quantization dtype '${w.quantization.dtype}'` : `dtype '${w.dtype}'`;

