@@ -52,6 +52,28 @@ export interface Tensor {
   c: number;
 }
 
+/**
+ * The WebGPU device was lost (driver reset, GPU removed, `device.destroy()`, ...) before or
+ * during a run. The run is rejected; the next run of any model of the runtime requests a new
+ * device and recreates the model's GPU state (a device passed in by the caller cannot be
+ * replaced: create a new runtime with a new device then).
+ */
+export class GpuDeviceLostError extends Error {
+  constructor(
+    readonly model: string,
+    /** GPUDeviceLostInfo.reason: 'destroyed' or 'unknown' */
+    readonly reason: string,
+    readonly detail: string,
+    readonly recoverable: boolean,
+  ) {
+    super(
+      `model '${model}': the WebGPU device was lost (${reason}${detail ? `: ${detail}` : ''}); ` +
+        (recoverable ? 'the next run requests a new device and reloads the model' : 'it was passed in by the caller, so create a new runtime with a new device'),
+    );
+    this.name = 'GpuDeviceLostError';
+  }
+}
+
 export class Model {
   /** set by Runtime.load from the source */
   preprocess?: Preprocess;
@@ -64,14 +86,33 @@ export class Model {
     readonly backend: Backend,
     readonly plan: Plan,
     private readonly cpu: CpuExecutor | WasmExecutor | null,
-    private readonly gpu: GpuExecutor | null,
+    private gpu: GpuExecutor | null,
+    private readonly owner: Runtime | null,
+    /** the owner's device generation the GPU executor was built on */
+    private generation = 0,
   ) {}
 
   /** @internal */
-  static async create(name: string, plan: Plan, backend: Backend, device: GPUDevice | null, cache: PipelineCache | null): Promise<Model> {
-    if (backend === 'webgpu') return new Model(name, backend, plan, null, await GpuExecutor.create(device!, plan, cache!));
-    if (backend === 'wasm') return new Model(name, backend, plan, await WasmExecutor.create(plan), null);
-    return new Model(name, backend, plan, new CpuExecutor(plan), null);
+  static async create(name: string, plan: Plan, backend: Backend, owner: Runtime): Promise<Model> {
+    if (backend === 'webgpu') {
+      const { device, cache, generation } = owner.gpuState();
+      return new Model(name, backend, plan, null, await GpuExecutor.create(device, plan, cache), owner, generation);
+    }
+    if (backend === 'wasm') return new Model(name, backend, plan, await WasmExecutor.create(plan), null, owner);
+    return new Model(name, backend, plan, new CpuExecutor(plan), null, owner);
+  }
+
+  /** Before a GPU run: a lost device is replaced (once per runtime) and this model rebuilt on it. */
+  private async currentGpu(): Promise<GpuExecutor> {
+    const owner = this.owner!;
+    if (owner.deviceLost) await owner.recoverDevice(this.name);
+    const { device, cache, generation } = owner.gpuState();
+    if (generation !== this.generation) {
+      this.gpu!.dispose();
+      this.gpu = await GpuExecutor.create(device, this.plan, cache);
+      this.generation = generation;
+    }
+    return this.gpu!;
   }
 
   get stats(): PlanStats {
@@ -81,6 +122,11 @@ export class Model {
   get inputShape(): { h: number; w: number; c: number } {
     const { h, w, c } = this.plan.input;
     return { h, w, c };
+  }
+
+  /** Bytes of WebAssembly memory held by this model (wasm backend; 0 otherwise or after dispose). */
+  get wasmMemoryBytes(): number {
+    return this.cpu instanceof WasmExecutor && !this.disposed ? this.cpu.memoryBytes : 0;
   }
 
   /** GPU buffers held by this model (0 on the CPU path or after dispose). */
@@ -120,7 +166,20 @@ export class Model {
       }
     }
     const padded = padChannels(data, h * w, c);
-    const outs = this.gpu ? await this.gpu.run(padded) : this.cpu!.run(padded);
+    let outs: Float32Array[];
+    if (this.gpu) {
+      if (this.disposed) throw new Error(`model '${this.name}' was disposed`);
+      const gpu = await this.currentGpu();
+      try {
+        outs = await gpu.run(padded);
+      } catch (e) {
+        const lost = await this.owner!.lostAfter(gpu.device);
+        if (lost) throw new GpuDeviceLostError(this.name, lost.reason, lost.message, this.owner!.ownsDevice);
+        throw e;
+      }
+    } else {
+      outs = this.cpu!.run(padded);
+    }
     return outs.map((o, i) => unpadChannels(o, this.plan.outputs[i].h * this.plan.outputs[i].w, this.plan.outputs[i].c));
   }
 
@@ -129,7 +188,10 @@ export class Model {
     return this.gpu;
   }
 
+  private disposed = false;
+
   dispose(): void {
+    this.disposed = true;
     this.gpu?.dispose();
     if (this.cpu instanceof WasmExecutor) this.cpu.dispose();
   }
@@ -137,13 +199,74 @@ export class Model {
 
 export class Runtime {
   private cache: PipelineCache | null;
+  private ctx: GpuContext | null;
+  private lost: GPUDeviceLostInfo | null = null;
+  private generation = 0;
+  private recovering: Promise<void> | null = null;
+  private disposed = false;
+  /** devices lost and replaced so far */
+  deviceRecoveries = 0;
+
   private constructor(
     readonly backend: Backend,
     /** why this backend was chosen */
     readonly reason: string,
-    readonly gpu: GpuContext | null,
+    gpu: GpuContext | null,
+    /** false when the caller passed the device in (it cannot be replaced) */
+    readonly ownsDevice = true,
   ) {
+    this.ctx = gpu;
     this.cache = gpu ? new PipelineCache(gpu.device) : null;
+    if (gpu) this.watch(gpu.device);
+  }
+
+  /** The current WebGPU adapter and device (a new one after a device loss), or null off WebGPU. */
+  get gpu(): GpuContext | null {
+    return this.ctx;
+  }
+
+  /** Why the current device was lost, while it is (the next run replaces it), else null. */
+  get deviceLost(): string | null {
+    return this.lost ? `${this.lost.reason}${this.lost.message ? `: ${this.lost.message}` : ''}` : null;
+  }
+
+  private watch(device: GPUDevice): void {
+    void device.lost.then((info) => {
+      if (this.ctx?.device === device && !this.disposed) this.lost = info;
+    });
+  }
+
+  /** @internal */
+  gpuState(): { device: GPUDevice; cache: PipelineCache; generation: number } {
+    if (this.disposed) throw new Error('this runtime was disposed; create a new one');
+    return { device: this.ctx!.device, cache: this.cache!, generation: this.generation };
+  }
+
+  /** @internal after a failed GPU run: the loss info when `device` was lost (waits briefly for the lost promise) */
+  async lostAfter(device: GPUDevice): Promise<GPUDeviceLostInfo | null> {
+    if (this.ctx?.device !== device) return { reason: 'unknown', message: 'the device was replaced during the run' } as GPUDeviceLostInfo;
+    if (!this.lost) await Promise.race([device.lost, new Promise((r) => setTimeout(r, 200))]);
+    return this.lost;
+  }
+
+  /** @internal requests a new device after a loss (shared by all models of this runtime) */
+  recoverDevice(model: string): Promise<void> {
+    if (this.disposed) return Promise.reject(new Error('this runtime was disposed; create a new one'));
+    if (!this.ownsDevice) return Promise.reject(new GpuDeviceLostError(model, this.lost!.reason, this.lost!.message, false));
+    this.recovering ??= (async () => {
+      try {
+        const ctx = await requestGpu();
+        this.ctx = ctx;
+        this.cache = new PipelineCache(ctx.device);
+        this.lost = null;
+        this.generation++;
+        this.deviceRecoveries++;
+        this.watch(ctx.device);
+      } finally {
+        this.recovering = null;
+      }
+    })();
+    return this.recovering;
   }
 
   /** @internal */
@@ -157,7 +280,7 @@ export class Runtime {
       return new Runtime('wasm', 'backend "wasm" requested', null);
     }
     if (opts.device) {
-      return new Runtime('webgpu', 'device supplied by the caller', { device: opts.device, adapter: null as unknown as GPUAdapter, adapterName: 'caller device', isSoftware: false });
+      return new Runtime('webgpu', 'device supplied by the caller', { device: opts.device, adapter: null as unknown as GPUAdapter, adapterName: 'caller device', isSoftware: false }, false);
     }
     let ctx: GpuContext;
     try {
@@ -183,15 +306,20 @@ export class Runtime {
 
   async load(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
     const plan = planSource(source, opts);
-    const m = await Model.create(source.name, plan, this.backend, this.gpu?.device ?? null, this.cache);
+    if (this.disposed) throw new Error('this runtime was disposed; create a new one');
+    if (this.backend === 'webgpu' && this.lost) await this.recoverDevice(source.name);
+    const m = await Model.create(source.name, plan, this.backend, this);
     m.preprocess = source.preprocess;
     m.task = source.task;
     m.checkInput = opts.checkInput ?? true;
     return m;
   }
 
+  /** Destroys the runtime's own device (never one passed in by the caller). */
   dispose(): void {
-    this.gpu?.device.destroy();
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.ownsDevice) this.ctx?.device.destroy();
   }
 }
 

@@ -40,6 +40,8 @@ export class Engine {
   private lastPath = '';
   private canvas: OffscreenCanvas | HTMLCanvasElement | null = null;
   private serial: Promise<unknown> = Promise.resolve();
+  /** loseDevice() was called: a loss that says nothing about the zero-copy path */
+  private simulatedLoss = false;
 
   constructor(
     readonly thread: 'worker' | 'main',
@@ -61,6 +63,7 @@ export class Engine {
       this.rt?.dispose();
       this.rt = null;
       this.lost = null;
+      this.simulatedLoss = false;
       this.path = { external: Engine.externalBanned ? { failed: Engine.externalBanned } : 'untried', bitmap: 'untried' };
       const rt = await createRuntime({ backend: pick });
       this.rt = rt;
@@ -80,6 +83,18 @@ export class Engine {
 
   status(): Promise<EngineStatus> {
     return this.queue(async () => this.statusNow());
+  }
+
+  /**
+   * Destroys the GPU device now, outside the queue, so a frame in flight sees the loss (tests
+   * and `window.__demo.loseDevice()`: what a driver reset does). Resolves to whether there was one.
+   */
+  async loseDevice(): Promise<boolean> {
+    const device = this.rt?.gpu?.device;
+    if (!device) return false;
+    this.simulatedLoss = true;
+    device.destroy();
+    return true;
   }
 
   private statusNow(): EngineStatus {
@@ -254,7 +269,7 @@ export class Engine {
             // the browser took the frame, then the device broke at the submit (seen with
             // ANGLE's SwiftShader and importExternalTexture): never use that path again
             this.lost ??= msg;
-            if (kind === 'external') Engine.externalBanned = `the GPU device broke right after it (${this.lost})`;
+            if (kind === 'external' && !this.simulatedLoss) Engine.externalBanned = `the GPU device broke right after it (${this.lost})`;
             throw new Error(`the GPU device was lost (${this.lost})`);
           }
           this.path[kind] = { failed: msg };

@@ -16,6 +16,8 @@ export interface EngineApi {
   frame(req: FrameRequest): Promise<FrameResult | null>;
   status(): Promise<EngineStatus>;
   unload(): Promise<EngineStatus>;
+  /** destroys the GPU device now (a simulated driver reset); false without one */
+  loseDevice(): Promise<boolean>;
   dispose(): void;
 }
 
@@ -58,6 +60,7 @@ class WorkerEngine implements EngineApi {
   frame = (req: FrameRequest): Promise<FrameResult | null> => this.call('frame', [req], [req.source as Transferable]);
   status = (): Promise<EngineStatus> => this.call('status', []);
   unload = (): Promise<EngineStatus> => this.call('unload', []);
+  loseDevice = (): Promise<boolean> => this.call('loseDevice', []);
   dispose(): void {
     this.worker.terminate();
     this.fail('the engine was disposed');
@@ -75,6 +78,7 @@ class LocalEngine implements EngineApi {
   frame = (req: FrameRequest): Promise<FrameResult | null> => this.engine.frame(req);
   status = (): Promise<EngineStatus> => this.engine.status();
   unload = (): Promise<EngineStatus> => this.engine.unload();
+  loseDevice = (): Promise<boolean> => this.engine.loseDevice();
   dispose = (): void => this.engine.dispose();
 }
 

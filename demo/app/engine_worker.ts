@@ -6,7 +6,7 @@
 import { Engine } from './engine.js';
 
 const engine = new Engine('worker', self.location.origin);
-type Method = 'setBackend' | 'load' | 'frame' | 'status' | 'unload';
+type Method = 'setBackend' | 'load' | 'frame' | 'status' | 'unload' | 'loseDevice';
 
 self.onmessage = async (e: MessageEvent<{ id: number; method: Method; args: unknown[] }>) => {
   const { id, method, args } = e.data;

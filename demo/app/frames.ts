@@ -31,6 +31,7 @@ export function frameError(e: unknown): void {
   if (/device was lost/.test(msg) && live.recoveries < 2) {
     // a lost GPU device (driver reset, a refused zero-copy import...): restart the runtime
     live.recoveries++;
+    state.deviceLosses++;
     say('frame', `${msg}. Restarting the runtime (attempt ${live.recoveries})…`, 'warn');
     void hooks.restartBackend().catch((err: unknown) => say('frame', `The runtime could not restart: ${(err as Error).message}`, 'error'));
     return;

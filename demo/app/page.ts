@@ -52,6 +52,8 @@ export const state = {
   frames: 0,
   dropped: 0,
   cameraFrames: 0,
+  /** GPU device losses seen, and runtime restarts that followed */
+  deviceLosses: 0,
   /** completed model loads (tests wait on it) */
   loads: 0,
   inFlight: false,
@@ -101,6 +103,10 @@ export function publish(): void {
     frames: s.frames,
     dropped: s.dropped,
     cameraFrames: s.cameraFrames,
+    deviceLosses: s.deviceLosses,
+    recoveries: live.recoveries,
+    /** destroys the engine's GPU device now (what a driver reset does); resolves to whether there was one */
+    loseDevice: (): Promise<boolean> => live.engine.loseDevice(),
     loads: s.loads,
     liveGpuBuffers: s.status?.liveGpuBuffers ?? 0,
     modelGpuBuffers: s.status?.modelGpuBuffers ?? 0,
@@ -169,6 +175,7 @@ export function renderAll(): void {
     info: state.info,
     dropped: state.dropped,
     cameraFrames: state.cameraFrames,
+    deviceLosses: state.deviceLosses,
     frames: state.frames,
     threadNote: live.engine?.threadNote ?? '—',
     source: state.source === 'camera' ? `camera ${ui.video.videoWidth}×${ui.video.videoHeight}` : state.source === 'image' ? `image ${live.stillName}` : `none (camera: ${state.camera})`,

@@ -51,6 +51,7 @@ export interface HudData {
   info: ModelInfo | null;
   dropped: number;
   cameraFrames: number;
+  deviceLosses: number;
   frames: number;
   threadNote: string;
   source: string;
@@ -84,6 +85,7 @@ export function renderHud(el: HTMLTableElement, d: HudData): void {
     ['source', d.source],
     ['model', d.info ? `${esc(d.info.name)} · ${d.info.input.w}×${d.info.input.h} · ${(d.info.params / 1e6).toFixed(2)} M params · loaded in ${ms(d.info.loadMs)} ms` : '—'],
     ['GPU buffers', s ? `${s.liveGpuBuffers} live (model ${s.modelGpuBuffers})` : '—'],
+    ['device losses', d.deviceLosses ? `${d.deviceLosses} (the runtime was restarted each time)` : 'none'],
   ];
   el.innerHTML = rows.map(([k, v]) => `<tr data-k="${k}"><th>${k}</th><td>${v}</td></tr>`).join('');
 }

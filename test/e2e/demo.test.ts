@@ -109,6 +109,24 @@ describe('live demo page (chromium, fake camera from photos)', () => {
     await b.close();
   });
 
+  it('device loss (device.destroy() from the page) while classifying: the page says so, restarts the runtime and carries on', async () => {
+    const b = await browser({ webgpu: true, photo: 'chelsea.png' });
+    const { page, errors } = await openDemo(b, url, 'task=classify&backend=webgpu');
+    let s = await waitForDemo(page, (d) => d.frames >= 1 || d.phase === 'error', 'a classified frame before the loss');
+    expect(s.backend).toBe('webgpu');
+    const before = s.frames;
+    expect(await page.evaluate(() => (window as unknown as { __demo: { loseDevice: () => Promise<boolean> } }).__demo.loseDevice())).toBe(true);
+    s = await waitForDemo(page, (d) => (d.deviceLosses >= 1 && d.frames >= before + 2) || d.phase === 'error', 'two frames after the device loss');
+    expect(s.deviceLosses).toBe(1);
+    expect(s.backend).toBe('webgpu');
+    expect(s.top5![0].label).toMatch(CAT);
+    await expect.poll(() => hudText(page)).toMatch(/device losses\s+1 \(the runtime was restarted/);
+    // a simulated loss says nothing about the zero-copy path: it is not banned for it
+    expect(s.pathNotes.join(' ')).not.toMatch(/broke right after/);
+    expect(errors).toEqual([]);
+    await b.close();
+  });
+
   it('segment: the astronaut video gets a mask over the person, not the background', async () => {
     const b = await browser({ webgpu: true, photo: 'astronaut.png' });
     const { page, errors } = await openDemo(b, url, 'task=segment');

@@ -25,6 +25,7 @@ export interface DemoState {
   frames: number;
   dropped: number;
   cameraFrames: number;
+  deviceLosses: number;
   loads: number;
   liveGpuBuffers: number;
   modelGpuBuffers: number;
