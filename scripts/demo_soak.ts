@@ -21,7 +21,7 @@ const task = String(args.flags.get('task') ?? 'classify');
 const photo = String(args.flags.get('photo') ?? 'chelsea.png');
 
 mkdirSync('test-results/soak', { recursive: true });
-const { server, url } = await startDemoServer();
+const { server, url } = await startDemoServer({ frozen: true });
 const browser = await launchDemoBrowser({ webgpu: backend === 'webgpu', video: fakeCameraVideo(photo, 'test-results/soak') });
 const { page, errors } = await openDemo(browser, url, `task=${task}&backend=${backend}`);
 const cdp = await page.context().newCDPSession(page);

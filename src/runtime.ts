@@ -74,7 +74,24 @@ export class GpuDeviceLostError extends Error {
   }
 }
 
+/** Where a model's load time went, in ms (Runtime.load; `model.loadProfile`). */
+export interface LoadProfile {
+  /** source.graph(): import / build, weights decoded (0 when the source had built it already) */
+  graphMs: number;
+  /** validation, non-finite weight check and the optimization passes */
+  passesMs: number;
+  /** scheduling: plan, memory plan, weight packing */
+  scheduleMs: number;
+  /** the backend: GPU buffers + weight upload, pipelines, bind groups; wasm instance + copy */
+  backendMs: number;
+  totalMs: number;
+  /** WebGPU: the backend part split, and distinct pipelines used / newly compiled (others came from the runtime's cache) */
+  gpu?: { uploadMs: number; pipelinesMs: number; bindGroupsMs: number; pipelines: number; pipelinesCompiled: number };
+}
+
 export class Model {
+  /** set by Runtime.load from the source */
+  loadProfile?: LoadProfile;
   /** set by Runtime.load from the source */
   preprocess?: Preprocess;
   task?: ModelTask;
@@ -305,13 +322,19 @@ export class Runtime {
   }
 
   async load(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
-    const plan = planSource(source, opts);
+    const times: number[] = [];
+    const plan = planSource(source, opts, times);
+    const tb = performance.now();
     if (this.disposed) throw new Error('this runtime was disposed; create a new one');
     if (this.backend === 'webgpu' && this.lost) await this.recoverDevice(source.name);
     const m = await Model.create(source.name, plan, this.backend, this);
     m.preprocess = source.preprocess;
     m.task = source.task;
     m.checkInput = opts.checkInput ?? true;
+    const end = performance.now();
+    const [t0, t1, t2, t3] = times;
+    const gpu = m.gpuExecutor?.loadProfile;
+    m.loadProfile = { graphMs: t1 - t0, passesMs: t2 - t1, scheduleMs: t3 - t2, backendMs: end - tb, totalMs: end - t0, ...(gpu ? { gpu: { ...gpu } } : {}) };
     return m;
   }
 
@@ -334,14 +357,21 @@ async function wasmUsable(): Promise<true | string> {
   }
 }
 
-export function planSource(source: ModelSource, opts: LoadOptions = {}): Plan {
+/** `times`, when given, receives four performance.now() marks: start, graph built, passes done, scheduled. */
+export function planSource(source: ModelSource, opts: LoadOptions = {}, times?: number[]): Plan {
+  times?.push(performance.now());
   const g = source.graph();
+  times?.push(performance.now());
   validate(g);
   const bad = findNonFiniteWeight(g);
   if (bad) {
     throw new ModelFormatError(source.name, `${bad.field} value ${bad.value} at index ${bad.index} is not finite; weights must be finite numbers`, bad.node);
   }
-  return schedule(optimize(g, opts), source.params ?? countGraph(g).params);
+  const optimized = optimize(g, opts);
+  times?.push(performance.now());
+  const plan = schedule(optimized, source.params ?? countGraph(g).params);
+  times?.push(performance.now());
+  return plan;
 }
 
 export const createRuntime = (opts?: RuntimeOptions): Promise<Runtime> => Runtime.create(opts);

@@ -14,8 +14,10 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export async function startDemoServer(): Promise<{ server: ViteDevServer; url: string }> {
-  const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+/** `frozen`: no file watching and no HMR (long runs must not reload when a source file changes) */
+export async function startDemoServer(opts: { frozen?: boolean } = {}): Promise<{ server: ViteDevServer; url: string }> {
+  const frozen = opts.frozen ? { hmr: false, watch: null } : {};
+  const server = await createServer({ configFile: 'vite.config.ts', server: { port: 0, host: '127.0.0.1', ...frozen }, logLevel: 'error' });
   await server.listen();
   const addr = server.httpServer!.address();
   if (!addr || typeof addr === 'string') throw new Error('vite: no address');

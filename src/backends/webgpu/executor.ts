@@ -36,6 +36,8 @@ export class GpuExecutor {
   private outputBytes = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /** where the load time went (ms), and how many pipelines were new vs found in the cache */
+  readonly loadProfile = { uploadMs: 0, pipelinesMs: 0, bindGroupsMs: 0, pipelines: 0, pipelinesCompiled: 0 };
 
   private constructor(
     readonly device: GPUDevice,
@@ -69,6 +71,7 @@ export class GpuExecutor {
 
   private async init(cache: PipelineCache): Promise<void> {
     const { device, plan } = this;
+    const t0 = performance.now();
     const weights = this.buffer({ label: `${plan.name}:weights`, size: plan.weights.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(weights, 0, plan.weights as Float32Array<ArrayBuffer>);
     this.slots = plan.slots.map((bytes, i) => this.buffer({ label: `${plan.name}:slot${i}`, size: Math.max(256, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
@@ -88,7 +91,16 @@ export class GpuExecutor {
     plan.steps.forEach((s, i) => blob.set(new Uint8Array(packParams(KERNELS[s.kernel], s.params)), offsets[i]));
     device.queue.writeBuffer(params, 0, blob);
 
+    const t1 = performance.now();
+    const cachedBefore = cache.size;
     const compiled = await Promise.all(plan.steps.map((s) => cache.get(KERNELS[s.kernel], s.overrides, s.label)));
+    const t2 = performance.now();
+    Object.assign(this.loadProfile, {
+      uploadMs: t1 - t0,
+      pipelinesMs: t2 - t1,
+      pipelines: new Set(compiled.map((c) => c.pipeline)).size,
+      pipelinesCompiled: cache.size - cachedBefore,
+    });
     const resource = (b: BindingRef): GPUBufferBinding => {
       switch (b.buffer) {
         case 'arena':
@@ -114,6 +126,7 @@ export class GpuExecutor {
       });
       return device.createBindGroup({ label: s.label, layout: compiled[i].layout, entries });
     });
+    this.loadProfile.bindGroupsMs = performance.now() - t2;
   }
 
   /** Records all dispatches of the plan into one compute pass. */
