@@ -5,7 +5,7 @@
 import { ceilDiv, defineKernel, type KernelSpec } from './spec.js';
 import { packPointwise, type PackedLayer } from './pointwise.js';
 
-/** Largest c4 / sq4 the shader's workgroup arrays hold; the scheduler refuses larger. */
+/** Largest c4 / sq4 the kernel takes (sq4 <= its 256-entry workgroup array; c4 kept at the tested limit); the scheduler refuses larger. */
 export const SE_MAX_C4 = 512;
 export const SE_MAX_SQ4 = 128;
 
