@@ -90,13 +90,14 @@ export interface LoadProfile {
 }
 
 export class Model {
-  /** set by Runtime.load from the source */
+  /** set by Runtime.load: where the load time went */
   loadProfile?: LoadProfile;
   /** set by Runtime.load from the source */
   preprocess?: Preprocess;
   task?: ModelTask;
   /** set by Runtime.load from LoadOptions.checkInput */
   checkInput = true;
+  private disposed = false;
 
   private constructor(
     readonly name: string,
@@ -205,8 +206,6 @@ export class Model {
     return this.gpu;
   }
 
-  private disposed = false;
-
   dispose(): void {
     this.disposed = true;
     this.gpu?.dispose();
@@ -222,7 +221,9 @@ export class Runtime {
   private recovering: Promise<void> | null = null;
   private disposed = false;
   /** devices lost and replaced so far */
-  deviceRecoveries = 0;
+  get deviceRecoveries(): number {
+    return this.generation;
+  }
 
   private constructor(
     readonly backend: Backend,
@@ -277,7 +278,6 @@ export class Runtime {
         this.cache = new PipelineCache(ctx.device);
         this.lost = null;
         this.generation++;
-        this.deviceRecoveries++;
         this.watch(ctx.device);
       } finally {
         this.recovering = null;

@@ -51,12 +51,17 @@ function outSize(ctx: ImportContext, n: NodeInfo, h: number, w: number): void {
   if (!(h >= 1 && w >= 1 && h <= MAX_DIM && w <= MAX_DIM)) ctx.fail(n, `output size ${h}x${w} is empty or implausible for this input`);
 }
 
+/** the weight's kernel and output-channel dims must be at least 1 (shared by Conv and ConvTranspose) */
+function checkKernel(ctx: ImportContext, n: NodeInfo, dims: readonly number[], kh: number, kw: number, outC: number): void {
+  if (!(kh >= 1 && kw >= 1 && outC >= 1)) ctx.fail(n, `weight [${dims.join(', ')}]: kernel_shape ${kh}x${kw} and ${outC} output channels must be at least 1`, n.inputs[1]);
+}
+
 const conv: Converter = (ctx: ImportContext, n: NodeInfo) => {
   const x = image(ctx, n);
   const wt = ctx.cst(n, 1, 'weight');
   if (wt.dims.length !== 4) ctx.fail(n, `weight has shape [${wt.dims.join(', ')}]; expected [outC, inC/group, kh, kw]`, n.inputs[1]);
   const [outC, inPer, kh, kw] = wt.dims;
-  if (!(kh >= 1 && kw >= 1 && outC >= 1)) ctx.fail(n, `weight [${wt.dims.join(', ')}]: kernel_shape ${kh}x${kw} and ${outC} output channels must be at least 1`, n.inputs[1]);
+  checkKernel(ctx, n, wt.dims, kh, kw, outC);
   const group = ctx.guard(n, () => n.attrs.int('group', 1));
   if (!(group >= 1) || inPer * group !== x.c) ctx.fail(n, `weight [${wt.dims.join(', ')}] with group=${group} does not fit ${x.c} input channels`, n.inputs[1]);
   if (group !== 1 && !(group === x.c && outC === x.c)) ctx.fail(n, `group=${group} (${x.c} -> ${outC} channels) is neither dense nor depthwise (multiplier 1); the IR has no other grouped convolution`);
@@ -82,7 +87,7 @@ const convTranspose: Converter = (ctx: ImportContext, n: NodeInfo) => {
   const wt = ctx.cst(n, 1, 'weight');
   if (wt.dims.length !== 4 || wt.dims[0] !== x.c) ctx.fail(n, `weight has shape [${wt.dims.join(', ')}]; expected [${x.c}, outC, kh, kw]`, n.inputs[1]);
   const [, outC, kh, kw] = wt.dims;
-  if (!(kh >= 1 && kw >= 1 && outC >= 1)) ctx.fail(n, `weight [${wt.dims.join(', ')}]: kernel_shape ${kh}x${kw} and ${outC} output channels must be at least 1`, n.inputs[1]);
+  checkKernel(ctx, n, wt.dims, kh, kw, outC);
   if (ctx.guard(n, () => n.attrs.int('group', 1)) !== 1) ctx.fail(n, 'grouped ConvTranspose is unsupported (the IR conv_transpose is dense)');
   const d = pair(ctx, n, 'dilations', 1, 1);
   if (d[0] !== 1 || d[1] !== 1) ctx.fail(n, `dilations [${d.join(', ')}] are unsupported (the IR conv_transpose has none)`);

@@ -206,8 +206,7 @@ export function readTfjsWeights(m: ModelJson, readWeights: (path: string) => Uin
       }
       const per = storedBytes(w);
       if (per < 0) {
-        const what = w.quantization ? `quantization dtype '${w.quantization.dtype}'` : `dtype '${w.dtype}'`;
-        throw new ModelFormatError(file, `unsupported ${what} (supported: float32, int32, bool; quantized uint8, uint16, float16)`, w.name);
+        throw new ModelFormatError(file, `unsupported quantization dtype '${String(w.quantization?.dtype)}' (supported: uint8, uint16, float16)`, w.name);
       }
       const len = per * numel(w.shape);
       if (off + len > total) {

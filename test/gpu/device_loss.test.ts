@@ -9,19 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { createRuntime, GpuDeviceLostError, mobilenetV3 } from '../../src/runtime.js';
 import { requestGpu } from '../../src/backends/webgpu/device.js';
 import { seededInput } from '../helpers/compare.js';
+import { rejected } from '../helpers/errors.js';
 
 const SKIP = process.env.MNV3_SKIP_GPU === '1';
 const SMALL = { size: 'small', resolution: 96 } as const;
 const LARGE = { size: 'large', resolution: 96, seed: 3 } as const;
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the run to reject');
-}
 
 describe.skipIf(SKIP)('WebGPU device loss', () => {
   it('a run in flight rejects; the next run recreates the device and every model, with the same outputs', async () => {
@@ -36,7 +28,7 @@ describe.skipIf(SKIP)('WebGPU device loss', () => {
 
     const inFlight = small.run(x);
     first.destroy();
-    const e = await rejection(inFlight);
+    const e = await rejected(inFlight);
     expect(e).toBeInstanceOf(GpuDeviceLostError);
     expect(e.message).toMatch(/^model 'mobilenet_v3_small_1_96x96': the WebGPU device was lost \(destroyed.*\); the next run requests a new device and reloads the model$/);
     expect((e as GpuDeviceLostError).recoverable).toBe(true);
@@ -82,7 +74,7 @@ describe.skipIf(SKIP)('WebGPU device loss', () => {
     await m.run(x);
     ctx.device.destroy();
     for (let i = 0; i < 2; i++) {
-      const e = await rejection(m.run(x));
+      const e = await rejected(m.run(x));
       expect(e).toBeInstanceOf(GpuDeviceLostError);
       expect(e.message).toMatch(/passed in by the caller, so create a new runtime with a new device/);
     }

@@ -19,27 +19,10 @@ import { preprocessImage, PREPROCESS_PRESETS } from '../../src/model/preprocess.
 import { Rng } from '../../src/graph/rng.js';
 import { buildModel, node, tensor, values } from '../helpers/onnx_builder.js';
 import { seededInput } from '../helpers/compare.js';
+import { rejected, thrown } from '../helpers/errors.js';
 
 const SMALL = { size: 'small', resolution: 96 } as const;
 const N = 96 * 96 * 3;
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected an error');
-}
-
-async function rejected(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** a tiny conv graph: 4x4x3 -> conv kxk -> 4x4x2 */
 function convGraph(over: Record<string, unknown> = {}): Graph {
