@@ -6,7 +6,7 @@ import type { Graph } from './graph/ir.js';
 import { validate } from './graph/shapes.js';
 import type { Plan, PlanStats } from './graph/plan.js';
 import { optimize } from './graph/passes/index.js';
-import { schedule } from './graph/scheduler.js';
+import { schedule, type BlockFusion } from './graph/scheduler.js';
 import { CpuExecutor } from './backends/cpu/executor.js';
 import { GpuExecutor } from './backends/webgpu/executor.js';
 import { WasmExecutor } from './backends/wasm/executor.js';
@@ -38,6 +38,15 @@ export interface RuntimeOptions {
 export interface LoadOptions {
   /** false: BatchNorm folding only, one dispatch per op (tests, benchmarks) */
   fuse?: boolean;
+  /**
+   * Plan-level block fusion (pointwise_chain steps: the SE gate computed inside the project conv,
+   * and project + next expand in one dispatch). Default: on for the webgpu backend on a hardware
+   * adapter; off on a software adapter (SwiftShader runs the extra workgroup barriers slower than
+   * it saves dispatches, and compiles the chain pipelines slowly) and on wasm / cpu (which gain
+   * nothing from fewer dispatches). true / false / { se, pairs } force it (benchmarks, tests).
+   * Ignored with fuse: false. The model says what it got: `model.blockFusion`.
+   */
+  blockFusion?: boolean | Partial<BlockFusion>;
   /**
    * true (default): every run scans the input for NaN / Inf and rejects it with a RangeError
    * naming the first bad index (about 0.05 ms for a 224x224x3 input); false skips the scan
@@ -131,6 +140,11 @@ export class Model {
       this.generation = generation;
     }
     return this.gpu!;
+  }
+
+  /** The plan-level block fusion this model runs with (LoadOptions.blockFusion), or null for one step per node. */
+  get blockFusion(): { se: boolean; pairs: boolean } | null {
+    return this.plan.blockFusion ?? null;
   }
 
   get stats(): PlanStats {
@@ -316,14 +330,19 @@ export class Runtime {
     return new Runtime('webgpu', `WebGPU adapter: ${ctx.adapterName}`, ctx);
   }
 
+  /** Whether loads fuse blocks by default (LoadOptions.blockFusion): webgpu on a hardware adapter. */
+  get blockFusionDefault(): boolean {
+    return this.backend === 'webgpu' && !this.ctx?.isSoftware;
+  }
+
   /** Plans a source without creating an executor (inspection, tests). */
   plan(source: ModelSource, opts: LoadOptions = {}): Plan {
-    return planSource(source, opts);
+    return planSource(source, opts, undefined, this.blockFusionDefault);
   }
 
   async load(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
     const times: number[] = [];
-    const plan = planSource(source, opts, times);
+    const plan = planSource(source, opts, times, this.blockFusionDefault);
     const tb = performance.now();
     if (this.disposed) throw new Error('this runtime was disposed; create a new one');
     if (this.backend === 'webgpu' && this.lost) await this.recoverDevice(source.name);
@@ -357,8 +376,21 @@ async function wasmUsable(): Promise<true | string> {
   }
 }
 
-/** `times`, when given, receives four performance.now() marks: start, graph built, passes done, scheduled. */
-export function planSource(source: ModelSource, opts: LoadOptions = {}, times?: number[]): Plan {
+/** The block fusion a load uses (LoadOptions.blockFusion resolved; `byDefault`: the backend's default). */
+export function blockFusionFor(byDefault: boolean, opts: LoadOptions): BlockFusion | undefined {
+  if (opts.fuse === false) return undefined;
+  const b = opts.blockFusion ?? byDefault;
+  if (b === false) return undefined;
+  if (b === true) return { se: true, pairs: true };
+  return { se: b.se ?? true, pairs: b.pairs ?? true };
+}
+
+/**
+ * `blockFusionDefault`: whether the backend fuses blocks unless opts say otherwise (Runtime: webgpu on a
+ * hardware adapter); `times`, when given, receives four performance.now() marks: start, graph built,
+ * passes done, scheduled.
+ */
+export function planSource(source: ModelSource, opts: LoadOptions = {}, times?: number[], blockFusionDefault = false): Plan {
   times?.push(performance.now());
   const g = source.graph();
   times?.push(performance.now());
@@ -369,7 +401,7 @@ export function planSource(source: ModelSource, opts: LoadOptions = {}, times?: 
   }
   const optimized = optimize(g, opts);
   times?.push(performance.now());
-  const plan = schedule(optimized, source.params ?? countGraph(g).params);
+  const plan = schedule(optimized, source.params ?? countGraph(g).params, { blockFusion: blockFusionFor(blockFusionDefault, opts) });
   times?.push(performance.now());
   return plan;
 }

@@ -57,5 +57,7 @@ export interface Plan {
   /** packed weights of every step; steps address them with vec4 offsets in Params */
   weights: Float32Array;
   stats: PlanStats;
+  /** the plan-level block fusion it was scheduled with (absent: none, one step per graph node) */
+  blockFusion?: { se: boolean; pairs: boolean };
 }
 

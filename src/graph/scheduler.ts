@@ -17,6 +17,7 @@ import { type Plan, type PlanStep, type PlanTensor, type BindingRef } from './pl
 import { ACT_CODES, BINARY_BCAST, BINARY_OPS, ELEMENTWISE_OPS, NO_CLAMP, POOL_KINDS, RESIZE_MODES, type KernelName } from '../kernels/spec.js';
 import { KERNELS } from '../kernels/index.js';
 import { packPointwise } from '../kernels/pointwise.js';
+import { CHAIN_SE_MAX_C4, CHAIN_SE_MAX_SQ4, CHAIN_TILE_QUADS } from '../kernels/pointwise_chain.js';
 import { packDepthwise } from '../kernels/depthwise.js';
 import { packConv2d } from '../kernels/conv2d.js';
 import { packResize } from '../kernels/resize.js';
@@ -40,7 +41,20 @@ function overrideLabel(kernel: KernelName, o: Record<string, number>, node: stri
   return `${kernel}[${parts.join(',')}]#${node}`;
 }
 
-export function schedule(g: Graph, originalParams?: number): Plan {
+/** Plan-level fusions beyond the graph passes (the WebGPU backend's default; see fuseBlocks). */
+export interface BlockFusion {
+  /** the squeeze_excite step folded into the project conv after it (the gate computed in that kernel) */
+  se: boolean;
+  /** a 1x1 conv and the 1x1 conv reading its output (project + next expand, the classifier's two FCs) in one step */
+  pairs: boolean;
+}
+
+export interface ScheduleOptions {
+  /** default: none (one step per fused graph node) */
+  blockFusion?: BlockFusion;
+}
+
+export function schedule(g: Graph, originalParams?: number, opts: ScheduleOptions = {}): Plan {
   const shapes = inferShapes(g);
   const packer = new WeightPacker();
   // alias resolution for reshape
@@ -52,6 +66,8 @@ export function schedule(g: Graph, originalParams?: number): Plan {
     tensors: Record<string, string | 'weights' | 'dummy'>;
     /** label suffix when one node runs as several steps */
     part?: string;
+    /** nodes whose steps were merged into this one (fuseBlocks), after `node` */
+    merged?: string[];
   };
   const pending: Pending[] = [];
   // constants are materialized lazily, right before their first reader
@@ -267,6 +283,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
   }
   // a graph output that is a constant (or an alias of one) still needs its step
   for (const o of g.outputs) materialize(o);
+  if (opts.blockFusion) fuseBlocks(pending, opts.blockFusion, rootOf);
 
   // ---- liveness and arena plan ----
   const tensorShape = (t: string): TensorShape => shapes.get(t)!;
@@ -280,7 +297,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
   for (const inp of g.inputs) touch(inp.name, -1);
   pending.forEach((s, i) => {
     for (const [k, t] of Object.entries(s.tensors)) if (t !== 'weights' && t !== 'dummy' && k !== 'output') touch(t, i);
-    touch(s.tensors.output, i);
+    if (s.tensors.output !== 'dummy') touch(s.tensors.output, i);
   });
   for (const o of g.outputs) touch(o, pending.length);
   const alloc = new Map<string, PlanTensor>();
@@ -311,7 +328,8 @@ export function schedule(g: Graph, originalParams?: number): Plan {
       }
     }
     const spec = KERNELS[s.kernel];
-    return { node: s.node, fused: origins.get(s.node) ?? [s.node], kernel: s.kernel, overrides: s.overrides, params: s.params, bindings, dispatch: spec.dispatchSize(s.params, s.overrides), label: overrideLabel(s.kernel, s.overrides, s.node) + (s.part ?? ''), macs: s.macs };
+    const fused = [s.node, ...(s.merged ?? [])].flatMap((n) => origins.get(n) ?? [n]);
+    return { node: s.node, fused, kernel: s.kernel, overrides: s.overrides, params: s.params, bindings, dispatch: spec.dispatchSize(s.params, s.overrides), label: overrideLabel(s.kernel, s.overrides, s.node) + (s.part ?? ''), macs: s.macs };
   });
   const weights = packer.finish();
   const counted = countGraph(g);
@@ -323,6 +341,7 @@ export function schedule(g: Graph, originalParams?: number): Plan {
     steps,
     slots,
     weights,
+    ...(opts.blockFusion ? { blockFusion: { ...opts.blockFusion } } : {}),
     stats: {
       dispatches: steps.length,
       arenaBytes: slots.reduce((a, b) => a + b, 0),
@@ -331,4 +350,98 @@ export function schedule(g: Graph, originalParams?: number): Plan {
       params: originalParams ?? counted.params,
     },
   };
+}
+
+type FusablePending = Omit<PlanStep, 'bindings' | 'label' | 'dispatch' | 'fused'> & {
+  tensors: Record<string, string>;
+  part?: string;
+  merged?: string[];
+};
+
+/** pointwise step -> the equivalent pointwise_chain step with HAS_NEXT = 0 (same arithmetic) */
+function chainOf(p: FusablePending): FusablePending {
+  const q = p.params;
+  const none = clampOf(undefined);
+  return {
+    ...p,
+    kernel: 'pointwise_chain',
+    overrides: { ACT: p.overrides.ACT, ACT2: 0, SCALE: p.overrides.HAS_SCALE, HAS_RES: p.overrides.HAS_RES, HAS_NEXT: 0 },
+    params: {
+      pixels: q.pixels, in_c4: q.in_c4, mid_c4: q.out_c4, out_c4: q.out_c4, tile_quads: Math.min(CHAIN_TILE_QUADS, Math.ceil(q.pixels / 4)),
+      w_offset: q.w_offset, b_offset: q.b_offset, w2_offset: 0, b2_offset: 0,
+      sq4: 0, se_w1: 0, se_b1: 0, se_w2: 0, se_b2: 0, se_act1: 0, se_act2: 0,
+      clamp_lo: q.clamp_lo, clamp_hi: q.clamp_hi, post_lo: q.post_lo, post_hi: q.post_hi, scale_lo: q.scale_lo, scale_hi: q.scale_hi,
+      c2_lo: none.lo, c2_hi: none.hi, post2_lo: none.lo, post2_hi: none.hi,
+      pool_lo: none.lo, pool_hi: none.hi, fc1_lo: none.lo, fc1_hi: none.hi, fc2_lo: none.lo, fc2_hi: none.hi,
+    },
+    // HAS_NEXT = 0 writes only `mid`; `output` gets the writable dummy (a second writable binding of one buffer is invalid)
+    tensors: { input: p.tensors.input, weights: 'weights', scale: p.tensors.scale, residual: p.tensors.residual, mid: p.tensors.output, output: 'dummy' },
+  };
+}
+
+/**
+ * Merges steps in place (before the memory plan, so liveness sees the merged steps):
+ * - se: a squeeze_excite step whose gate only the next project conv reads, on the same input,
+ *   becomes that conv's in-kernel SE (pointwise_chain SCALE=2; within the kernel's limits);
+ * - pairs: a 1x1 conv (or a chain step from above) followed by the 1x1 conv that reads its output
+ *   and has no prologue or residual of its own becomes one pointwise_chain step with HAS_NEXT=1
+ *   (the first conv's output is still written: later steps, e.g. a residual, may read it).
+ * Each merge removes one dispatch; the arithmetic per element is unchanged.
+ */
+function fuseBlocks(steps: FusablePending[], opts: BlockFusion, rootOf: (t: string) => string): void {
+  const readers = (t: string, except: FusablePending): number =>
+    steps.filter((s) => s !== except && Object.entries(s.tensors).some(([k, v]) => k !== 'output' && k !== 'mid' && v !== 'weights' && v !== 'dummy' && rootOf(v) === rootOf(t))).length;
+  if (opts.se) {
+    for (let i = 0; i < steps.length; i++) {
+      const se = steps[i];
+      if (se.kernel !== 'squeeze_excite') continue;
+      const j = steps.findIndex((s, k) => k > i && s.kernel === 'pointwise' && s.overrides.HAS_SCALE === 1 && rootOf(s.tensors.scale) === rootOf(se.tensors.output));
+      if (j < 0) continue;
+      const pw = steps[j];
+      if (rootOf(pw.tensors.input) !== rootOf(se.tensors.input) || readers(se.tensors.output, pw) > 0) continue;
+      if (se.params.c4 > CHAIN_SE_MAX_C4 || se.params.sq4 > CHAIN_SE_MAX_SQ4 || se.params.c4 !== pw.params.in_c4) continue;
+      const c = chainOf(pw);
+      const sp = se.params;
+      c.overrides = { ...c.overrides, SCALE: 2 };
+      c.params = {
+        ...c.params, sq4: sp.sq4, se_w1: sp.w1_offset, se_b1: sp.b1_offset, se_w2: sp.w2_offset, se_b2: sp.b2_offset, se_act1: sp.act1, se_act2: sp.act2,
+        pool_lo: sp.pool_lo, pool_hi: sp.pool_hi, fc1_lo: sp.fc1_lo, fc1_hi: sp.fc1_hi, fc2_lo: sp.fc2_lo, fc2_hi: sp.fc2_hi,
+      };
+      c.tensors = { ...c.tensors, scale: 'dummy' };
+      c.macs += se.macs;
+      c.merged = [se.node, ...(c.merged ?? [])];
+      c.part = `${c.part ?? ''}+se`;
+      steps[j] = c;
+      steps.splice(i, 1);
+      i--;
+    }
+  }
+  if (opts.pairs) {
+    for (let i = 0; i < steps.length; i++) {
+      const a = steps[i];
+      const first = a.kernel === 'pointwise' ? true : a.kernel === 'pointwise_chain' && a.overrides.HAS_NEXT === 0;
+      if (!first) continue;
+      const out = a.kernel === 'pointwise' ? a.tensors.output : a.tensors.mid;
+      const j = steps.findIndex((s, k) => k > i && s.kernel === 'pointwise' && rootOf(s.tensors.input) === rootOf(out));
+      if (j < 0) continue;
+      const b = steps[j];
+      if (b.overrides.HAS_SCALE !== 0 || b.overrides.HAS_RES !== 0) continue;
+      // nothing between them may write the second conv's output (it moves up to the first one's place)
+      const writes = (s: FusablePending): string[] => [s.tensors.output, s.tensors.mid].filter((t) => t !== undefined && t !== 'dummy').map(rootOf);
+      if (steps.slice(i + 1, j).some((s) => writes(s).includes(rootOf(b.tensors.output)))) continue;
+      const c = a.kernel === 'pointwise' ? chainOf(a) : { ...a };
+      const bp = b.params;
+      c.overrides = { ...c.overrides, ACT2: b.overrides.ACT, HAS_NEXT: 1 };
+      c.params = {
+        ...c.params, out_c4: bp.out_c4, w2_offset: bp.w_offset, b2_offset: bp.b_offset,
+        c2_lo: bp.clamp_lo, c2_hi: bp.clamp_hi, post2_lo: bp.post_lo, post2_hi: bp.post_hi,
+      };
+      c.tensors = { ...c.tensors, output: b.tensors.output };
+      c.macs += b.macs;
+      c.merged = [...(c.merged ?? []), b.node];
+      c.part = `${c.part ?? ''}+${b.node}`;
+      steps[i] = c;
+      steps.splice(j, 1);
+    }
+  }
 }

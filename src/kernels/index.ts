@@ -1,6 +1,7 @@
 /** All kernel specs by name, plus their packing functions. */
 import type { KernelName, KernelSpec } from './spec.js';
 import { POINTWISE } from './pointwise.js';
+import { POINTWISE_CHAIN } from './pointwise_chain.js';
 import { DEPTHWISE } from './depthwise.js';
 import { CONV2D } from './conv2d.js';
 import { SQUEEZE_EXCITE } from './squeeze_excite.js';
@@ -19,6 +20,7 @@ import { SSD_DECODE } from './ssd_decode.js';
 
 export * from './spec.js';
 export { POINTWISE, packPointwise, packBias, type PackedLayer } from './pointwise.js';
+export { POINTWISE_CHAIN, CHAIN_SE_MAX_C4, CHAIN_SE_MAX_SQ4, CHAIN_TILE_QUADS } from './pointwise_chain.js';
 export { DEPTHWISE, packDepthwise, KERNEL_SIZES } from './depthwise.js';
 export { CONV2D, packConv2d } from './conv2d.js';
 export {
@@ -47,6 +49,7 @@ export const KERNEL_ENTRY_POINT = 'main';
 
 export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   pointwise: POINTWISE,
+  pointwise_chain: POINTWISE_CHAIN,
   depthwise: DEPTHWISE,
   conv2d: CONV2D,
   squeeze_excite: SQUEEZE_EXCITE,

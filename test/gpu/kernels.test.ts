@@ -16,6 +16,9 @@ import {
   GLOBAL_POOL,
   NO_CLAMP,
   POINTWISE,
+  POINTWISE_CHAIN,
+  CHAIN_SE_MAX_C4,
+  CHAIN_SE_MAX_SQ4,
   SE_MAX_C4,
   SE_MAX_SQ4,
   SQUEEZE_EXCITE,
@@ -124,6 +127,70 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     });
   });
 
+
+  describe('pointwise_chain', () => {
+    // SCALE: 0 none, 1 gate from a buffer, 2 gate computed in the kernel (SE pool + fc1 + fc2);
+    // each case checks `mid` (the project output) and, with HAS_NEXT, `output` (the next 1x1)
+    type ChainCase = {
+      pixels: number; inC: number; midC: number; outC: number; scale: 0 | 1 | 2; res: 0 | 1; next: 0 | 1; act: number; act2: number; tq: number;
+      sq?: number; sclamp?: [number, number]; seClamps?: boolean; c2?: [number, number];
+    };
+    const cases: ChainCase[] = [
+      { pixels: 1, inC: 8, midC: 12, outC: 20, scale: 0, res: 0, next: 1, act: 3, act2: 0, tq: 1 }, // classifier-like
+      { pixels: 13, inC: 20, midC: 12, outC: 24, scale: 1, res: 1, next: 1, act: 0, act2: 3, tq: 4, sclamp: [-0.3, 0.4] },
+      { pixels: 49, inC: 24, midC: 20, outC: 36, scale: 2, res: 1, next: 1, act: 0, act2: 3, tq: 4, sq: 8 },
+      { pixels: 197, inC: 12, midC: 8, outC: 8, scale: 2, res: 0, next: 0, act: 0, act2: 0, tq: 4, sq: 4 },
+      { pixels: 15, inC: 16, midC: 24, outC: 24, scale: 0, res: 1, next: 0, act: 1, act2: 0, tq: 4 },
+      { pixels: 784, inC: 72, midC: 24, outC: 72, scale: 2, res: 0, next: 1, act: 0, act2: 1, tq: 4, sq: 24 },
+      { pixels: 9, inC: CHAIN_SE_MAX_C4 * 4, midC: 8, outC: 4, scale: 2, res: 0, next: 1, act: 0, act2: 0, tq: 4, sq: CHAIN_SE_MAX_SQ4 * 4 }, // the limits: 4 pool chunks
+      { pixels: 5, inC: 300, midC: 40, outC: 12, scale: 2, res: 1, next: 1, act: 0, act2: 5, tq: 4, sq: 20, sclamp: [0.05, 0.9], seClamps: true }, // c4 75: a chunk of 11
+      { pixels: 3136, inC: 16, midC: 16, outC: 64, scale: 0, res: 1, next: 1, act: 0, act2: 1, tq: 4 }, // many workgroups
+      { pixels: 2, inC: 4, midC: 4, outC: 4, scale: 1, res: 0, next: 1, act: 5, act2: 4, tq: 1 },
+      { pixels: 13, inC: 12, midC: 20, outC: 8, scale: 0, res: 0, next: 1, act: 2, act2: 2, tq: 2, c2: [0.1, 0.5] }, // a tile past the end
+    ];
+    test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
+      const rng = mulberry32(c.pixels * 11 + c.inC * 7 + c.midC * 3 + c.outC + c.scale * 13 + c.res * 17 + c.next * 19 + c.act2);
+      const [in4, mid4, out4, sq4] = [c4of(c.inC), c4of(c.midC), c4of(c.outC), c4of(c.sq ?? 4)];
+      const { weights, offsets } = packArena(
+        [
+          randomArray(rng, in4 * mid4 * 16, -0.4, 0.4), randomArray(rng, mid4 * 4),
+          randomArray(rng, mid4 * out4 * 16, -0.4, 0.4), randomArray(rng, out4 * 4),
+          randomArray(rng, in4 * sq4 * 16, -0.3, 0.3), randomArray(rng, sq4 * 4),
+          randomArray(rng, sq4 * in4 * 16, -0.3, 0.3), randomArray(rng, in4 * 4),
+        ],
+        16,
+      );
+      const se = c.seClamps ? { pool_lo: 0.2, pool_hi: 1.1, fc1_lo: -0.2, fc1_hi: 0.6, fc2_lo: 0.3, fc2_hi: 0.8 } : { pool_lo: -NO_CLAMP, pool_hi: NO_CLAMP, fc1_lo: -NO_CLAMP, fc1_hi: NO_CLAMP, fc2_lo: -NO_CLAMP, fc2_hi: NO_CLAMP };
+      const run = {
+        spec: POINTWISE_CHAIN,
+        overrides: { ACT: c.act, ACT2: c.act2, SCALE: c.scale, HAS_RES: c.res, HAS_NEXT: c.next },
+        params: {
+          pixels: c.pixels, in_c4: in4, mid_c4: mid4, out_c4: out4, tile_quads: c.tq,
+          w_offset: offsets[0], b_offset: offsets[1], w2_offset: offsets[2], b2_offset: offsets[3],
+          sq4, se_w1: offsets[4], se_b1: offsets[5], se_w2: offsets[6], se_b2: offsets[7], se_act1: 1, se_act2: 4,
+          ...(c.act === 0 && c.res === 1 ? { clamp_lo: -1, clamp_hi: 1.5 } : NOCLAMP),
+          ...(c.res === 1 && c.scale !== 0 ? { post_lo: -2, post_hi: 2 } : { post_lo: -NO_CLAMP, post_hi: NO_CLAMP }),
+          scale_lo: c.sclamp?.[0] ?? -NO_CLAMP, scale_hi: c.sclamp?.[1] ?? NO_CLAMP,
+          c2_lo: c.c2?.[0] ?? -NO_CLAMP, c2_hi: c.c2?.[1] ?? NO_CLAMP, post2_lo: -3, post2_hi: 3,
+          ...se,
+        },
+        inputs: {
+          input: randomArray(rng, c.pixels * in4 * 4, -2, 2),
+          weights,
+          scale: randomArray(rng, in4 * 4, 0, 1),
+          residual: randomArray(rng, c.pixels * mid4 * 4),
+        },
+      };
+      await checkKernel(device(), { ...run, output: 'mid', outputLength: c.pixels * mid4 * 4, otherLengths: { output: c.pixels * out4 * 4 } }, 'pointwise_chain mid');
+      if (c.next) await checkKernel(device(), { ...run, output: 'output', outputLength: c.pixels * out4 * 4, otherLengths: { mid: c.pixels * mid4 * 4 } }, 'pointwise_chain output');
+    });
+    test('refuses an in-kernel SE beyond its limits', () => {
+      const p = { pixels: 17, in_c4: CHAIN_SE_MAX_C4 + 1, sq4: 1, tile_quads: 1 };
+      expect(() => POINTWISE_CHAIN.dispatchSize(p, { SCALE: 2 })).toThrow(/exceeds/);
+      expect(() => POINTWISE_CHAIN.dispatchSize({ ...p, in_c4: 4, sq4: CHAIN_SE_MAX_SQ4 + 1 }, { SCALE: 2 })).toThrow(/exceeds/);
+      expect(POINTWISE_CHAIN.dispatchSize(p, { SCALE: 1 })).toEqual([5, 1, 1]); // one workgroup per 4 pixels
+    });
+  });
 
   function convCases(depthwise: boolean): ConvCase[] {
     const cases: ConvCase[] = [];

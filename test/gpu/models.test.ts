@@ -1,6 +1,7 @@
 /**
  * Whole models on WebGPU (Node + Dawn; SwiftShader in CI) vs the CPU executor: every size x
- * width x minimalistic combination at 224 plus two non-square resolutions, fused and unfused.
+ * width x minimalistic combination at 224 plus two non-square resolutions, fused and unfused, and
+ * with block fusion (pointwise_chain steps, the hardware adapters' default; forced on here).
  * Without a WebGPU adapter these tests FAIL; set MNV3_SKIP_GPU=1 to skip them explicitly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,26 +55,36 @@ describe.skipIf(SKIP)('whole models: WebGPU vs CPU', () => {
       const ref = await cpuModel.run(x);
       const fused = await gpu.load(src);
       const unfused = await gpu.load(src, { fuse: false });
+      const blocks = await gpu.load(src, { blockFusion: true });
       try {
+        expect(blocks.blockFusion).toEqual({ se: true, pairs: true });
+        expect(blocks.stats.dispatches).toBeLessThan(fused.stats.dispatches);
+        if (c.opts.width === 1.0 && !c.opts.resolution) {
+          // issue 15's targets at 224: Large <= 40, Small <= 32 dispatches (57 / 46 without block fusion)
+          expect(blocks.stats.dispatches).toBeLessThanOrEqual(c.opts.size === 'large' ? 40 : 32);
+        }
         expect(fused.backend).toBe('webgpu');
         expect(fused.inputShape).toEqual({ h: H, w: W, c: 3 });
         expect(fused.gpuBuffers).toBeGreaterThan(0);
         expect(unfused.stats.dispatches).toBeGreaterThan(fused.stats.dispatches);
         const yf = await fused.run(x);
         const yu = await unfused.run(x);
+        const yb = await blocks.run(x);
         expect(yf).toHaveLength(1000);
         expect(yu).toHaveLength(1000);
-        for (const [name, y] of [['fused', yf], ['unfused', yu]] as const) {
+        for (const [name, y] of [['fused', yf], ['unfused', yu], ['block-fused', yb]] as const) {
           const cmp = compare(y, ref, 1e-3, 1e-3);
           expect(cmp.refMaxAbs, 'CPU logits are not all ~0').toBeGreaterThan(0.05);
           expect(cmp.violations, `${name}: worst ${JSON.stringify(cmp.worst)}`).toBe(0);
           expect(cmp.relL2, name).toBeLessThanOrEqual(1e-4);
         }
         expect(argmax(yf)).toBe(argmax(yu));
+        expect(argmax(yb)).toBe(argmax(yu));
       } finally {
         fused.dispose();
         unfused.dispose();
-        disposed.push(fused, unfused);
+        blocks.dispose();
+        disposed.push(fused, unfused, blocks);
       }
     });
   }
@@ -111,7 +122,7 @@ describe.skipIf(SKIP)('whole models: WebGPU vs CPU', () => {
   });
 
   it('disposed models hold no GPU buffers and refuse to run', async () => {
-    expect(disposed.length).toBe(2 * cases.length + 1);
+    expect(disposed.length).toBe(3 * cases.length + 1);
     for (const m of disposed) expect(m.gpuBuffers).toBe(0);
     const last = disposed[disposed.length - 1];
     const err = await last.run(seededInput(1, 224, 224)).then(

@@ -63,6 +63,10 @@ export interface KernelRun {
   readonly inputs: Readonly<Record<string, Float32Array>>;
   /** floats in the output binding */
   readonly outputLength: number;
+  /** the writable binding returned, for a kernel with several (default: the only one) */
+  readonly output?: string;
+  /** floats in each other writable binding (default outputLength); NaN-filled on the GPU */
+  readonly otherLengths?: Readonly<Record<string, number>>;
 }
 
 const BUF_STORAGE = 0x80;
@@ -72,7 +76,11 @@ const BUF_COPY_DST = 0x08;
 const BUF_MAP_READ = 0x01;
 const MAP_READ = 0x1;
 
-function outputBinding(spec: KernelSpec): string {
+function outputBinding(spec: KernelSpec, chosen?: string): string {
+  if (chosen) {
+    if (!spec.bindings.some((b) => b.kind === 'storage' && b.name === chosen)) throw new Error(`${spec.name}: no writable binding '${chosen}'`);
+    return chosen;
+  }
   const outs = spec.bindings.filter((b) => b.kind === 'storage');
   if (outs.length !== 1) throw new Error(`${spec.name}: expected exactly one read_write binding`);
   return outs[0].name;
@@ -100,7 +108,7 @@ export function pipelineCache(device: GPUDevice): PipelineCache {
  */
 export async function runKernelGpu(device: GPUDevice, run: KernelRun): Promise<Float32Array> {
   const { spec, overrides, params, inputs, outputLength } = run;
-  const outName = outputBinding(spec);
+  const outName = outputBinding(spec, run.output);
   const { pipeline, layout } = await pipelineCache(device).get(spec, overrides);
   const buffers: GPUBuffer[] = [];
   device.pushErrorScope('validation');
@@ -123,6 +131,8 @@ export async function runKernelGpu(device: GPUDevice, run: KernelRun): Promise<F
       } else if (b.name === outName) {
         buffer = makeBuffer(`${spec.name}.${b.name}`, new Float32Array(outputLength).fill(NaN), BUF_STORAGE | BUF_COPY_SRC);
         outBuf = buffer;
+      } else if (b.kind === 'storage') {
+        buffer = makeBuffer(`${spec.name}.${b.name}`, new Float32Array(run.otherLengths?.[b.name] ?? outputLength).fill(NaN), BUF_STORAGE);
       } else {
         buffer = makeBuffer(`${spec.name}.${b.name}`, inputs[b.name] ?? new Float32Array(4), BUF_STORAGE);
       }
@@ -154,11 +164,13 @@ export async function runKernelGpu(device: GPUDevice, run: KernelRun): Promise<F
 /** Runs the CPU twin on copies of the same data (zero dummies for missing read-only bindings). */
 export function runKernelCpu(run: KernelRun): Float32Array {
   const { spec, overrides, params, inputs, outputLength } = run;
-  const outName = outputBinding(spec);
+  const outName = outputBinding(spec, run.output);
   const views: Record<string, Float32Array> = {};
   for (const b of spec.bindings) {
     if (b.kind === 'uniform') continue;
-    views[b.name] = b.name === outName ? new Float32Array(outputLength) : new Float32Array(inputs[b.name] ?? new Float32Array(4));
+    if (b.name === outName) views[b.name] = new Float32Array(outputLength);
+    else if (b.kind === 'storage') views[b.name] = new Float32Array(run.otherLengths?.[b.name] ?? outputLength);
+    else views[b.name] = new Float32Array(inputs[b.name] ?? new Float32Array(4));
   }
   CPU_KERNELS[spec.name](views, params, overrides);
   return views[outName];

@@ -76,6 +76,8 @@ export class GpuExecutor {
     device.queue.writeBuffer(weights, 0, plan.weights as Float32Array<ArrayBuffer>);
     this.slots = plan.slots.map((bytes, i) => this.buffer({ label: `${plan.name}:slot${i}`, size: Math.max(256, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
     const dummy = this.buffer({ label: 'dummy', size: 256, usage: GPUBufferUsage.STORAGE });
+    // an unused writable binding gets its own buffer (a buffer bound read-only and writable in one dispatch is invalid)
+    const dummyOut = this.buffer({ label: 'dummy-out', size: 256, usage: GPUBufferUsage.STORAGE });
     this.outputBytes = plan.outputs.reduce((a, o) => a + tensorFloats(o) * 4, 0);
     this.staging = this.buffer({ label: `${plan.name}:readback`, size: Math.max(16, this.outputBytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
 
@@ -101,14 +103,14 @@ export class GpuExecutor {
       pipelines: new Set(compiled.map((c) => c.pipeline)).size,
       pipelinesCompiled: cache.size - cachedBefore,
     });
-    const resource = (b: BindingRef): GPUBufferBinding => {
+    const resource = (b: BindingRef, writable: boolean): GPUBufferBinding => {
       switch (b.buffer) {
         case 'arena':
           return { buffer: this.slots[b.slot], offset: 0, size: b.size };
         case 'weights':
           return { buffer: weights };
         case 'dummy':
-          return { buffer: dummy };
+          return { buffer: writable ? dummyOut : dummy };
         default: {
           const never: never = b;
           throw new Error(`unknown binding ${JSON.stringify(never)}`);
@@ -122,7 +124,7 @@ export class GpuExecutor {
         if (b.kind === 'uniform') return { binding: b.binding, resource: { buffer: params, offset: offsets[i], size: paramsByteSize(spec) } };
         const ref = s.bindings[b.name];
         if (!ref) throw new Error(`step ${s.label}: binding '${b.name}' missing from the plan`);
-        return { binding: b.binding, resource: resource(ref) };
+        return { binding: b.binding, resource: resource(ref, b.kind === 'storage') };
       });
       return device.createBindGroup({ label: s.label, layout: compiled[i].layout, entries });
     });

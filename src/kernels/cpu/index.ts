@@ -5,6 +5,7 @@
  */
 import type { KernelName, OverrideValues, ParamValues } from '../spec.js';
 import { cpuPointwise } from './pointwise.js';
+import { cpuPointwiseChain } from './pointwise_chain.js';
 import { cpuDepthwise } from './depthwise.js';
 import { cpuConv2d } from './conv2d.js';
 import { cpuSqueezeExcite } from './squeeze_excite.js';
@@ -24,11 +25,12 @@ import { cpuSsdDecode } from './ssd_decode.js';
 export type CpuKernel = (views: Record<string, Float32Array>, params: ParamValues, overrides: OverrideValues) => void;
 
 export { cpuAct, cpuClamp } from './act.js';
-export { cpuPointwise, cpuDepthwise, cpuConv2d, cpuSqueezeExcite, cpuGlobalPool, cpuElementwise };
+export { cpuPointwise, cpuPointwiseChain, cpuDepthwise, cpuConv2d, cpuSqueezeExcite, cpuGlobalPool, cpuElementwise };
 export { cpuResize, cpuConcat, cpuPad, cpuPool2d, cpuSoftmax, cpuArgmax, cpuConvTranspose, cpuBinary, cpuConstant };
 
 export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freeze({
   pointwise: cpuPointwise,
+  pointwise_chain: cpuPointwiseChain,
   depthwise: cpuDepthwise,
   conv2d: cpuConv2d,
   squeeze_excite: cpuSqueezeExcite,
