@@ -22,8 +22,8 @@
 // storage barrier the same workgroup reads them back for the next layer (no workgroup array).
 // Limits: SCALE = 2 needs in_c4 <= 256 and sq4 <= 64 (the scheduler checks; else it keeps the
 //   squeeze_excite step and SCALE = 1).
-// One thread: 4 consecutive pixels x 1 output channel group (4 vec4 accumulators), looping over
-//   the tile's (tile_quads quads) x (channel groups) items.
+// One thread: 4 consecutive pixels x 2 consecutive output channel groups (8 vec4 accumulators,
+//   as pointwise.wgsl), looping over the tile's (tile_quads quads) x (channel group pairs) items.
 // Dispatch: 64 threads per workgroup, ceil(pixels / (4 * tile_quads)) workgroups, linear
 //   workgroup index wg.y*num_wg.x + wg.x (folded into 2D when > 65535, see linearDispatch).
 
@@ -183,29 +183,39 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   let in_c4 = params.in_c4;
   let mid_c4 = params.mid_c4;
   // 1. project (+ residual) for the tile -> mid
-  for (var i = t; i < params.tile_quads * mid_c4; i += WG) {
-    let oc = i % mid_c4;
-    let p0 = tile0 + (i / mid_c4) * 4u;
+  let pairs1 = (mid_c4 + 1u) / 2u;
+  for (var i = t; i < params.tile_quads * pairs1; i += WG) {
+    let oc0 = (i % pairs1) * 2u;
+    let oc1 = min(oc0 + 1u, mid_c4 - 1u); // duplicate of oc0 when mid_c4 is odd; not stored
+    let p0 = tile0 + (i / pairs1) * 4u;
     if (p0 <= last) {
       // pixels past the end re-read the last one and are not stored
       let r0 = p0 * in_c4;
       let r1 = min(p0 + 1u, last) * in_c4;
       let r2 = min(p0 + 2u, last) * in_c4;
       let r3 = min(p0 + 3u, last) * in_c4;
-      let bias = weights[params.b_offset + oc];
-      var a0 = bias; var a1 = bias; var a2 = bias; var a3 = bias;
+      let bias0 = weights[params.b_offset + oc0];
+      let bias1 = weights[params.b_offset + oc1];
+      var a00 = bias0; var a01 = bias0; var a02 = bias0; var a03 = bias0;
+      var a10 = bias1; var a11 = bias1; var a12 = bias1; var a13 = bias1;
       for (var k = 0u; k < in_c4; k++) {
-        let wb = params.w_offset + (k * mid_c4 + oc) * 4u;
-        let m = mat4x4<f32>(weights[wb], weights[wb + 1u], weights[wb + 2u], weights[wb + 3u]);
-        a0 += m * scaled(input[r0 + k], k);
-        a1 += m * scaled(input[r1 + k], k);
-        a2 += m * scaled(input[r2 + k], k);
-        a3 += m * scaled(input[r3 + k], k);
+        let x0 = scaled(input[r0 + k], k);
+        let x1 = scaled(input[r1 + k], k);
+        let x2 = scaled(input[r2 + k], k);
+        let x3 = scaled(input[r3 + k], k);
+        let wb0 = params.w_offset + (k * mid_c4 + oc0) * 4u;
+        let wb1 = params.w_offset + (k * mid_c4 + oc1) * 4u;
+        let m0 = mat4x4<f32>(weights[wb0], weights[wb0 + 1u], weights[wb0 + 2u], weights[wb0 + 3u]);
+        let m1 = mat4x4<f32>(weights[wb1], weights[wb1 + 1u], weights[wb1 + 2u], weights[wb1 + 3u]);
+        a00 += m0 * x0; a01 += m0 * x1; a02 += m0 * x2; a03 += m0 * x3;
+        a10 += m1 * x0; a11 += m1 * x1; a12 += m1 * x2; a13 += m1 * x3;
       }
-      store_mid(a0, p0, oc);
-      if (p0 + 1u <= last) { store_mid(a1, p0 + 1u, oc); }
-      if (p0 + 2u <= last) { store_mid(a2, p0 + 2u, oc); }
-      if (p0 + 3u <= last) { store_mid(a3, p0 + 3u, oc); }
+      let has1 = oc0 + 1u < mid_c4;
+      store_mid(a00, p0, oc0);
+      if (has1) { store_mid(a10, p0, oc1); }
+      if (p0 + 1u <= last) { store_mid(a01, p0 + 1u, oc0); if (has1) { store_mid(a11, p0 + 1u, oc1); } }
+      if (p0 + 2u <= last) { store_mid(a02, p0 + 2u, oc0); if (has1) { store_mid(a12, p0 + 2u, oc1); } }
+      if (p0 + 3u <= last) { store_mid(a03, p0 + 3u, oc0); if (has1) { store_mid(a13, p0 + 3u, oc1); } }
     }
   }
   if (HAS_NEXT == 0u) {
@@ -215,28 +225,38 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   storageBarrier();
   // 2. the next 1x1 layer on the tile: mid -> output
   let out_c4 = params.out_c4;
-  for (var i = t; i < params.tile_quads * out_c4; i += WG) {
-    let oc = i % out_c4;
-    let p0 = tile0 + (i / out_c4) * 4u;
+  let pairs2 = (out_c4 + 1u) / 2u;
+  for (var i = t; i < params.tile_quads * pairs2; i += WG) {
+    let oc0 = (i % pairs2) * 2u;
+    let oc1 = min(oc0 + 1u, out_c4 - 1u);
+    let p0 = tile0 + (i / pairs2) * 4u;
     if (p0 <= last) {
       let r0 = p0 * mid_c4;
       let r1 = min(p0 + 1u, last) * mid_c4;
       let r2 = min(p0 + 2u, last) * mid_c4;
       let r3 = min(p0 + 3u, last) * mid_c4;
-      let bias = weights[params.b2_offset + oc];
-      var a0 = bias; var a1 = bias; var a2 = bias; var a3 = bias;
+      let bias0 = weights[params.b2_offset + oc0];
+      let bias1 = weights[params.b2_offset + oc1];
+      var a00 = bias0; var a01 = bias0; var a02 = bias0; var a03 = bias0;
+      var a10 = bias1; var a11 = bias1; var a12 = bias1; var a13 = bias1;
       for (var k = 0u; k < mid_c4; k++) {
-        let wb = params.w2_offset + (k * out_c4 + oc) * 4u;
-        let m = mat4x4<f32>(weights[wb], weights[wb + 1u], weights[wb + 2u], weights[wb + 3u]);
-        a0 += m * mid[r0 + k];
-        a1 += m * mid[r1 + k];
-        a2 += m * mid[r2 + k];
-        a3 += m * mid[r3 + k];
+        let x0 = mid[r0 + k];
+        let x1 = mid[r1 + k];
+        let x2 = mid[r2 + k];
+        let x3 = mid[r3 + k];
+        let wb0 = params.w2_offset + (k * out_c4 + oc0) * 4u;
+        let wb1 = params.w2_offset + (k * out_c4 + oc1) * 4u;
+        let m0 = mat4x4<f32>(weights[wb0], weights[wb0 + 1u], weights[wb0 + 2u], weights[wb0 + 3u]);
+        let m1 = mat4x4<f32>(weights[wb1], weights[wb1 + 1u], weights[wb1 + 2u], weights[wb1 + 3u]);
+        a00 += m0 * x0; a01 += m0 * x1; a02 += m0 * x2; a03 += m0 * x3;
+        a10 += m1 * x0; a11 += m1 * x1; a12 += m1 * x2; a13 += m1 * x3;
       }
-      store_out(a0, p0, oc);
-      if (p0 + 1u <= last) { store_out(a1, p0 + 1u, oc); }
-      if (p0 + 2u <= last) { store_out(a2, p0 + 2u, oc); }
-      if (p0 + 3u <= last) { store_out(a3, p0 + 3u, oc); }
+      let has1 = oc0 + 1u < out_c4;
+      store_out(a00, p0, oc0);
+      if (has1) { store_out(a10, p0, oc1); }
+      if (p0 + 1u <= last) { store_out(a01, p0 + 1u, oc0); if (has1) { store_out(a11, p0 + 1u, oc1); } }
+      if (p0 + 2u <= last) { store_out(a02, p0 + 2u, oc0); if (has1) { store_out(a12, p0 + 2u, oc1); } }
+      if (p0 + 3u <= last) { store_out(a03, p0 + 3u, oc0); if (has1) { store_out(a13, p0 + 3u, oc1); } }
     }
   }
 }

@@ -15,11 +15,14 @@ export interface ConfigSpec {
   backend: string;
   /** ours only: false = BatchNorm folding only, one dispatch per op */
   fuse?: boolean;
+  /** ours, webgpu only: LoadOptions.blockFusion (pointwise_chain steps); set explicitly so a row means the same plan on every adapter */
+  blockFusion?: boolean;
   where: Where[];
 }
 
 export const CONFIGS: readonly ConfigSpec[] = [
-  { id: 'ours-webgpu-fused', family: 'ours', backend: 'webgpu', fuse: true, where: ['browser', 'node'] },
+  { id: 'ours-webgpu-blocks', family: 'ours', backend: 'webgpu', fuse: true, blockFusion: true, where: ['browser', 'node'] },
+  { id: 'ours-webgpu-fused', family: 'ours', backend: 'webgpu', fuse: true, blockFusion: false, where: ['browser', 'node'] },
   { id: 'ours-webgpu-unfused', family: 'ours', backend: 'webgpu', fuse: false, where: ['browser', 'node'] },
   { id: 'ours-cpu', family: 'ours', backend: 'cpu', fuse: true, where: ['browser', 'node'] },
   { id: 'ours-wasm', family: 'ours', backend: 'wasm', fuse: true, where: ['browser', 'node'] },

@@ -17,7 +17,7 @@ import { type Plan, type PlanStep, type PlanTensor, type BindingRef } from './pl
 import { ACT_CODES, BINARY_BCAST, BINARY_OPS, ELEMENTWISE_OPS, NO_CLAMP, POOL_KINDS, RESIZE_MODES, type KernelName } from '../kernels/spec.js';
 import { KERNELS } from '../kernels/index.js';
 import { packPointwise } from '../kernels/pointwise.js';
-import { CHAIN_SE_MAX_C4, CHAIN_SE_MAX_SQ4, CHAIN_TILE_QUADS } from '../kernels/pointwise_chain.js';
+import { CHAIN_SE_MAX_C4, CHAIN_SE_MAX_SQ4, CHAIN_SE_WORKGROUPS, CHAIN_TILE_QUADS } from '../kernels/pointwise_chain.js';
 import { packDepthwise } from '../kernels/depthwise.js';
 import { packConv2d } from '../kernels/conv2d.js';
 import { packResize } from '../kernels/resize.js';
@@ -358,6 +358,16 @@ type FusablePending = Omit<PlanStep, 'bindings' | 'label' | 'dispatch' | 'fused'
   merged?: string[];
 };
 
+/**
+ * Pixel quads per workgroup: enough (quad, channel pair) items of the first layer for the 64
+ * threads (a thin project conv, e.g. 16 channels, would leave most of them idle), at least
+ * CHAIN_TILE_QUADS, at most 16 and never more than the tensor has.
+ */
+function chainTile(pixels: number, midC4: number): number {
+  const want = Math.max(CHAIN_TILE_QUADS, Math.min(16, Math.ceil(64 / Math.ceil(midC4 / 2))));
+  return Math.max(1, Math.min(want, Math.ceil(pixels / 4)));
+}
+
 /** pointwise step -> the equivalent pointwise_chain step with HAS_NEXT = 0 (same arithmetic) */
 function chainOf(p: FusablePending): FusablePending {
   const q = p.params;
@@ -367,7 +377,7 @@ function chainOf(p: FusablePending): FusablePending {
     kernel: 'pointwise_chain',
     overrides: { ACT: p.overrides.ACT, ACT2: 0, SCALE: p.overrides.HAS_SCALE, HAS_RES: p.overrides.HAS_RES, HAS_NEXT: 0 },
     params: {
-      pixels: q.pixels, in_c4: q.in_c4, mid_c4: q.out_c4, out_c4: q.out_c4, tile_quads: Math.min(CHAIN_TILE_QUADS, Math.ceil(q.pixels / 4)),
+      pixels: q.pixels, in_c4: q.in_c4, mid_c4: q.out_c4, out_c4: q.out_c4, tile_quads: chainTile(q.pixels, q.out_c4),
       w_offset: q.w_offset, b_offset: q.b_offset, w2_offset: 0, b2_offset: 0,
       sq4: 0, se_w1: 0, se_b1: 0, se_w2: 0, se_b2: 0, se_act1: 0, se_act2: 0,
       clamp_lo: q.clamp_lo, clamp_hi: q.clamp_hi, post_lo: q.post_lo, post_hi: q.post_hi, scale_lo: q.scale_lo, scale_hi: q.scale_hi,
@@ -404,7 +414,7 @@ function fuseBlocks(steps: FusablePending[], opts: BlockFusion, rootOf: (t: stri
       const sp = se.params;
       c.overrides = { ...c.overrides, SCALE: 2 };
       c.params = {
-        ...c.params, sq4: sp.sq4, se_w1: sp.w1_offset, se_b1: sp.b1_offset, se_w2: sp.w2_offset, se_b2: sp.b2_offset, se_act1: sp.act1, se_act2: sp.act2,
+        ...c.params, tile_quads: Math.max(c.params.tile_quads, Math.ceil(c.params.pixels / 4 / CHAIN_SE_WORKGROUPS)), sq4: sp.sq4, se_w1: sp.w1_offset, se_b1: sp.b1_offset, se_w2: sp.w2_offset, se_b2: sp.b2_offset, se_act1: sp.act1, se_act2: sp.act2,
         pool_lo: sp.pool_lo, pool_hi: sp.pool_hi, fc1_lo: sp.fc1_lo, fc1_hi: sp.fc1_hi, fc2_lo: sp.fc2_lo, fc2_hi: sp.fc2_hi,
       };
       c.tensors = { ...c.tensors, scale: 'dummy' };

@@ -11,8 +11,13 @@ const ACTS = [0, 1, 2, 3, 4, 5] as const;
 /** SCALE=2 limits (the kernel's workgroup arrays): in_c4 <= CHAIN_SE_MAX_C4, sq4 <= CHAIN_SE_MAX_SQ4. */
 export const CHAIN_SE_MAX_C4 = 256;
 export const CHAIN_SE_MAX_SQ4 = 64;
-/** pixel quads per workgroup at most (fewer for tiny layers) */
+/** pixel quads per workgroup (fewer for tiny layers) */
 export const CHAIN_TILE_QUADS = 4;
+/**
+ * SCALE=2: every workgroup pools the whole input for the gate, so the tile grows until there are
+ * at most this many workgroups (the redundant pooling then costs at most this many passes over the input)
+ */
+export const CHAIN_SE_WORKGROUPS = 8;
 
 export const POINTWISE_CHAIN: KernelSpec = defineKernel({
   name: 'pointwise_chain',

@@ -142,6 +142,8 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
       { pixels: 197, inC: 12, midC: 8, outC: 8, scale: 2, res: 0, next: 0, act: 0, act2: 0, tq: 4, sq: 4 },
       { pixels: 15, inC: 16, midC: 24, outC: 24, scale: 0, res: 1, next: 0, act: 1, act2: 0, tq: 4 },
       { pixels: 784, inC: 72, midC: 24, outC: 72, scale: 2, res: 0, next: 1, act: 0, act2: 1, tq: 4, sq: 24 },
+      { pixels: 784, inC: 72, midC: 24, outC: 72, scale: 2, res: 1, next: 1, act: 0, act2: 3, tq: 25, sq: 24 }, // the scheduler's SE tile: 8 workgroups
+      { pixels: 3136, inC: 24, midC: 16, outC: 72, scale: 0, res: 0, next: 1, act: 0, act2: 1, tq: 16 }, // the widest tile
       { pixels: 9, inC: CHAIN_SE_MAX_C4 * 4, midC: 8, outC: 4, scale: 2, res: 0, next: 1, act: 0, act2: 0, tq: 4, sq: CHAIN_SE_MAX_SQ4 * 4 }, // the limits: 4 pool chunks
       { pixels: 5, inC: 300, midC: 40, outC: 12, scale: 2, res: 1, next: 1, act: 0, act2: 5, tq: 4, sq: 20, sclamp: [0.05, 0.9], seClamps: true }, // c4 75: a chunk of 11
       { pixels: 3136, inC: 16, midC: 16, outC: 64, scale: 0, res: 1, next: 1, act: 0, act2: 1, tq: 4 }, // many workgroups
