@@ -20,6 +20,7 @@ import { createRuntime, importTflite, mobilenetV3, type LoadOptions, type Model,
 import { parseArgs, numberFlag } from '../src/cli/args.js';
 import { padChannels } from '../src/graph/layout.js';
 import { Rng } from '../src/graph/rng.js';
+import { stats } from './lib/measure.js';
 
 const args = parseArgs(process.argv.slice(2));
 const runs = numberFlag(args, 'runs') ?? 20;
@@ -36,7 +37,6 @@ const PLANS: [string, LoadOptions][] = [
   ['blocks', { blockFusion: true }],
 ];
 
-const median = (ts: number[]): number => [...ts].sort((a, b) => a - b)[Math.floor(ts.length / 2)];
 
 let gpu: Runtime;
 try {
@@ -123,7 +123,7 @@ for (const [name, src] of sources()) {
       }
       const row: Row = {
         model: name, plan, dispatches: m.stats.dispatches, pipelines: m.loadProfile?.gpu?.pipelines ?? 0,
-        loadMs: m.loadProfile?.totalMs ?? 0, pipelinesMs: m.loadProfile?.gpu?.pipelinesMs ?? 0, firstMs, medianMs: median(ts), maxAbsDiff,
+        loadMs: m.loadProfile?.totalMs ?? 0, pipelinesMs: m.loadProfile?.gpu?.pipelinesMs ?? 0, firstMs, medianMs: stats(ts).median, maxAbsDiff,
       };
       if (ctx.device.features.has('timestamp-query') && m.gpuExecutor) {
         const prof = await m.gpuExecutor.profile(padChannels(x, h * w, c));

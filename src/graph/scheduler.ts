@@ -54,6 +54,15 @@ export interface ScheduleOptions {
   blockFusion?: BlockFusion;
 }
 
+/** A step before the memory plan: tensors by binding name ('weights' / 'dummy' for the shared buffers). */
+type Pending = Omit<PlanStep, 'bindings' | 'label' | 'dispatch' | 'fused'> & {
+  tensors: Record<string, string | 'weights' | 'dummy'>;
+  /** label suffix when one node runs as several steps */
+  part?: string;
+  /** nodes whose steps were merged into this one (fuseBlocks), after `node` */
+  merged?: string[];
+};
+
 export function schedule(g: Graph, originalParams?: number, opts: ScheduleOptions = {}): Plan {
   const shapes = inferShapes(g);
   const packer = new WeightPacker();
@@ -62,13 +71,6 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
   const rootOf = (t: string): string => root.get(t) ?? t;
   for (const n of g.nodes) if (n.op === 'reshape') root.set(n.output, rootOf(n.input));
 
-  type Pending = Omit<PlanStep, 'bindings' | 'label' | 'dispatch' | 'fused'> & {
-    tensors: Record<string, string | 'weights' | 'dummy'>;
-    /** label suffix when one node runs as several steps */
-    part?: string;
-    /** nodes whose steps were merged into this one (fuseBlocks), after `node` */
-    merged?: string[];
-  };
   const pending: Pending[] = [];
   // constants are materialized lazily, right before their first reader
   const constants = new Map<string, Extract<Node, { op: 'constant' }>>();
@@ -352,12 +354,6 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
   };
 }
 
-type FusablePending = Omit<PlanStep, 'bindings' | 'label' | 'dispatch' | 'fused'> & {
-  tensors: Record<string, string>;
-  part?: string;
-  merged?: string[];
-};
-
 /**
  * Pixel quads per workgroup: enough (quad, channel pair) items of the first layer for the 64
  * threads (a thin project conv, e.g. 16 channels, would leave most of them idle), at least
@@ -369,7 +365,7 @@ function chainTile(pixels: number, midC4: number): number {
 }
 
 /** pointwise step -> the equivalent pointwise_chain step with HAS_NEXT = 0 (same arithmetic) */
-function chainOf(p: FusablePending): FusablePending {
+function chainOf(p: Pending): Pending {
   const q = p.params;
   const none = clampOf(undefined);
   return {
@@ -398,8 +394,9 @@ function chainOf(p: FusablePending): FusablePending {
  *   (the first conv's output is still written: later steps, e.g. a residual, may read it).
  * Each merge removes one dispatch; the arithmetic per element is unchanged.
  */
-function fuseBlocks(steps: FusablePending[], opts: BlockFusion, rootOf: (t: string) => string): void {
-  const readers = (t: string, except: FusablePending): number =>
+function fuseBlocks(steps: Pending[], opts: BlockFusion, rootOf: (t: string) => string): void {
+  const writes = (s: Pending): string[] => [s.tensors.output, s.tensors.mid].filter((t) => t !== undefined && t !== 'dummy').map(rootOf);
+  const readers = (t: string, except: Pending): number =>
     steps.filter((s) => s !== except && Object.entries(s.tensors).some(([k, v]) => k !== 'output' && k !== 'mid' && v !== 'weights' && v !== 'dummy' && rootOf(v) === rootOf(t))).length;
   if (opts.se) {
     for (let i = 0; i < steps.length; i++) {
@@ -429,15 +426,13 @@ function fuseBlocks(steps: FusablePending[], opts: BlockFusion, rootOf: (t: stri
   if (opts.pairs) {
     for (let i = 0; i < steps.length; i++) {
       const a = steps[i];
-      const first = a.kernel === 'pointwise' ? true : a.kernel === 'pointwise_chain' && a.overrides.HAS_NEXT === 0;
-      if (!first) continue;
+      if (a.kernel !== 'pointwise' && !(a.kernel === 'pointwise_chain' && a.overrides.HAS_NEXT === 0)) continue;
       const out = a.kernel === 'pointwise' ? a.tensors.output : a.tensors.mid;
       const j = steps.findIndex((s, k) => k > i && s.kernel === 'pointwise' && rootOf(s.tensors.input) === rootOf(out));
       if (j < 0) continue;
       const b = steps[j];
       if (b.overrides.HAS_SCALE !== 0 || b.overrides.HAS_RES !== 0) continue;
       // nothing between them may write the second conv's output (it moves up to the first one's place)
-      const writes = (s: FusablePending): string[] => [s.tensors.output, s.tensors.mid].filter((t) => t !== undefined && t !== 'dummy').map(rootOf);
       if (steps.slice(i + 1, j).some((s) => writes(s).includes(rootOf(b.tensors.output)))) continue;
       const c = a.kernel === 'pointwise' ? chainOf(a) : { ...a };
       const bp = b.params;
