@@ -32,3 +32,6 @@ export type { Decoded, DecodeContext, DetectionOut, MaskOut } from './heads/deco
 export { topK, softmax } from './heads/classification.js';
 export { decodeCenterNet } from './heads/centernet.js';
 export { rvmNativeGraph } from './heads/rvm_weights.js';
+export type { FrameSource, FrameOptions, FrameResult, FrameTimings, FramePath, FrameRegion, GpuOutputs } from './frame/types.js';
+export { FRAME_PATH_TEXT } from './frame/types.js';
+export type { FrameStream, StreamOptions, StreamSource, StreamStats, FrameClock } from './frame/stream.js';

@@ -23,6 +23,9 @@ import { firstNonFinite, findNonFiniteWeight } from './graph/finite.js';
 import { ModelFormatError } from './import/errors.js';
 import { type Preprocess, type ImageLike, isImageLike, preprocessImage, PREPROCESS_PRESETS } from './model/preprocess.js';
 import type { ModelSource, ModelTask } from './model/source.js';
+import { FrameRunner } from './frame/runner.js';
+import { startStream, type FrameStream, type StreamOptions, type StreamSource, type StreamStats } from './frame/stream.js';
+import type { FrameOptions, FrameResult, FrameSource } from './frame/types.js';
 
 export type { ModelSource, ModelTask } from './model/source.js';
 
@@ -104,9 +107,12 @@ export class Model {
   /** set by Runtime.load from the source */
   preprocess?: Preprocess;
   task?: ModelTask;
+  /** set by Runtime.load from the source: a native head's post-processing parameters (SSDLite anchors, LR-ASPP classes) */
+  head?: unknown;
   /** set by Runtime.load from LoadOptions.checkInput */
   checkInput = true;
   private disposed = false;
+  private frames: FrameRunner | null = null;
 
   private constructor(
     readonly name: string,
@@ -161,9 +167,60 @@ export class Model {
     return this.cpu instanceof WasmExecutor && !this.disposed ? this.cpu.memoryBytes : 0;
   }
 
-  /** GPU buffers held by this model (0 on the CPU path or after dispose). */
+  /** GPU buffers (and the frame path's textures and query sets) held by this model (0 on the CPU path or after dispose). */
   get gpuBuffers(): number {
-    return this.gpu?.bufferCount ?? 0;
+    return (this.gpu?.bufferCount ?? 0) + (this.frames?.gpuResources ?? 0);
+  }
+
+  private frameRunner(): FrameRunner {
+    this.frames ??= new FrameRunner({
+      name: this.name,
+      backend: this.backend,
+      plan: this.plan,
+      preprocess: this.preprocess,
+      task: this.task,
+      head: this.head,
+      currentGpuExecutor: async () => {
+        if (!this.gpu) return null;
+        if (this.disposed) throw new Error(`model '${this.name}' was disposed`);
+        return this.currentGpu();
+      },
+      runTensor: (x) => this.runAll(x),
+      gpuFailure: async (e, device) => {
+        const lost = await this.owner!.lostAfter(device);
+        return lost ? new GpuDeviceLostError(this.name, lost.reason, lost.message, this.owner!.ownsDevice) : e;
+      },
+    });
+    return this.frames;
+  }
+
+  /**
+   * Runs one frame (a video element, VideoFrame, ImageBitmap, canvas, ImageData, GPUTexture or
+   * `{data, width, height}` pixels) through the model's own preprocessing and the network and
+   * decodes it for the model's task. On webgpu the preprocessing is a GPU pass in the same
+   * submit as the network, fed by the fastest path the browser accepts (`result.framePath`);
+   * on wasm / cpu it runs on the CPU. See FrameOptions for the region of interest, labels,
+   * keeping outputs on the GPU and drawing a mask overlay.
+   */
+  runFrame(source: FrameSource, opts?: FrameOptions): Promise<FrameResult> {
+    if (this.disposed) return Promise.reject(new Error(`model '${this.name}' was disposed`));
+    return this.frameRunner().run(source, opts);
+  }
+
+  /**
+   * Latest-frame-wins streaming: every frame of `source` (a video element, a ReadableStream of
+   * VideoFrames, e.g. MediaStreamTrackProcessor.readable in a worker, or any object with
+   * requestVideoFrameCallback) goes through runFrame unless one is in flight, in which case it
+   * is dropped and counted (`stream.stats`). `onResult` gets each result.
+   */
+  stream(source: StreamSource, onResult: (result: FrameResult, stats: Readonly<StreamStats>) => void, opts?: StreamOptions): FrameStream {
+    if (this.disposed) throw new Error(`model '${this.name}' was disposed`);
+    return startStream((s, o) => this.runFrame(s, o), source, onResult, opts);
+  }
+
+  /** The WebGPU device this model runs on (configure canvases for overlays with it), or null off WebGPU. */
+  get device(): GPUDevice | null {
+    return this.gpu?.device ?? null;
   }
 
   /** Runs the model on an NHWC float32 input of inputShape; resolves to the first output (NHWC, unpadded). */
@@ -222,6 +279,8 @@ export class Model {
 
   dispose(): void {
     this.disposed = true;
+    this.frames?.dispose();
+    this.frames = null;
     this.gpu?.dispose();
     if (this.cpu instanceof WasmExecutor) this.cpu.dispose();
   }
@@ -349,6 +408,7 @@ export class Runtime {
     const m = await Model.create(source.name, plan, this.backend, this);
     m.preprocess = source.preprocess;
     m.task = source.task;
+    m.head = (source as { head?: unknown }).head;
     m.checkInput = opts.checkInput ?? true;
     const end = performance.now();
     const [t0, t1, t2, t3] = times;

@@ -22,9 +22,10 @@ const ROOMS: { room: string; rank: number }[] = [
   { room: 'src/backends/wasm', rank: 3 },
   { room: 'src/backends/webgpu', rank: 3 },
   { room: 'src/heads', rank: 4 },
-  { room: 'src/runtime.ts', rank: 5 },
-  { room: 'src/cli', rank: 6 },
-  { room: 'src/index.ts', rank: 6 },
+  { room: 'src/frame', rank: 5 },
+  { room: 'src/runtime.ts', rank: 6 },
+  { room: 'src/cli', rank: 7 },
+  { room: 'src/index.ts', rank: 7 },
 ];
 
 function roomOf(file: string): { room: string; rank: number } | undefined {

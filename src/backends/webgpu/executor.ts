@@ -2,9 +2,10 @@
  * GPU executor: the Plan on WebGPU. Everything is created at load: one weights buffer, one
  * activation arena, one uniform buffer holding every step's Params at aligned offsets, one
  * bind group per step (explicit layouts from the KernelSpecs), pipelines compiled with
- * createComputePipelineAsync. A run is: writeBuffer(input) -> one command encoder with one
- * compute pass (all dispatches) + copies of the outputs to a staging buffer -> one submit ->
- * mapAsync of the staging buffer. Nothing is allocated per run.
+ * createComputePipelineAsync. A run is: writeBuffer(input) (or a caller's preprocess pass) ->
+ * one command encoder with one compute pass (all dispatches) + copies of the outputs to a
+ * staging buffer -> one submit -> mapAsync of that staging buffer, which comes from a ring of
+ * two so the next run can be submitted while this one maps. Nothing is allocated per run.
  */
 import type { Plan, BindingRef } from '../../graph/plan.js';
 import { KERNELS } from '../../kernels/index.js';
@@ -24,15 +25,26 @@ export interface GpuRunOptions {
   /** timestamp writes for the network's compute pass */
   timestampWrites?: GPUComputePassTimestampWrites;
   /** commands recorded after the output copies, in the same submit */
-  epilogue?: (encoder: GPUCommandEncoder) => void;
+  epilogue?: (encoder: GPUCommandEncoder, outputs: GPUBuffer[]) => void;
+  /** false: no output copies and no read-back (the outputs stay on the GPU; the run resolves to []) */
+  readback?: boolean;
 }
+
+/** A submitted run: `outputs` resolves when its staging buffer is mapped and copied out. */
+export interface GpuSubmitted {
+  outputs: Promise<Float32Array[]>;
+}
+
+/** staging buffers in the ring: run k+1 is submitted while run k's read-back is still mapping */
+export const STAGING_RING = 2;
 
 export class GpuExecutor {
   private readonly buffers: GPUBuffer[] = [];
   private pipelines: GPUComputePipeline[] = [];
   private bindGroups: GPUBindGroup[] = [];
   private slots: GPUBuffer[] = [];
-  private staging!: GPUBuffer;
+  private ring: { buffer: GPUBuffer; busy: Promise<void> }[] = [];
+  private nextStaging = 0;
   private outputBytes = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -79,7 +91,9 @@ export class GpuExecutor {
     // an unused writable binding gets its own buffer (a buffer bound read-only and writable in one dispatch is invalid)
     const dummyOut = this.buffer({ label: 'dummy-out', size: 256, usage: GPUBufferUsage.STORAGE });
     this.outputBytes = plan.outputs.reduce((a, o) => a + tensorFloats(o) * 4, 0);
-    this.staging = this.buffer({ label: `${plan.name}:readback`, size: Math.max(16, this.outputBytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    for (let k = 0; k < STAGING_RING; k++) {
+      this.ring.push({ buffer: this.buffer({ label: `${plan.name}:readback${k}`, size: Math.max(16, this.outputBytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }), busy: Promise.resolve() });
+    }
 
     const align = device.limits.minUniformBufferOffsetAlignment;
     const offsets: number[] = [];
@@ -148,22 +162,44 @@ export class GpuExecutor {
   }
 
   /**
-   * Like run(), for callers that build part of the frame on the GPU (the demo's camera path):
-   * `input` is either padded NHWC floats (written with writeBuffer) or a function that records
+   * Like run(), for callers that build part of the frame on the GPU (the frame path): `input`
+   * is either padded NHWC floats (written with writeBuffer) or a function that records
    * commands writing the input slot (NHWC, channels padded to a multiple of 4) before the
    * network's pass, e.g. a preprocess dispatch reading a camera texture. `timestampWrites`
    * go on the network's compute pass; `epilogue` records commands after the output copies
-   * (e.g. resolveQuerySet). Everything is one submit. Runs are serialized.
+   * (e.g. resolveQuerySet, a render pass reading the output buffers). Everything is one submit.
    */
-  runWith(input: Float32Array | GpuInputWriter, opts: GpuRunOptions = {}): Promise<Float32Array[]> {
-    const r = this.queue.then(() => this.runNow(input, opts));
+  async runWith(input: Float32Array | GpuInputWriter, opts: GpuRunOptions = {}): Promise<Float32Array[]> {
+    return (await this.submit(input, opts)).outputs;
+  }
+
+  /**
+   * Encodes and submits one run; resolves once it is submitted, with a promise of its outputs.
+   * Submits are serialized; read-backs go through a ring of STAGING_RING staging buffers, so
+   * the next run can be submitted while this one's buffer is still mapping.
+   */
+  submit(input: Float32Array | GpuInputWriter, opts: GpuRunOptions = {}): Promise<GpuSubmitted> {
+    const r = this.queue.then(() => this.submitNow(input, opts));
     this.queue = r.catch(() => undefined);
     return r;
   }
 
-  private async runNow(input: Float32Array | GpuInputWriter, opts: GpuRunOptions): Promise<Float32Array[]> {
+  /** the model's output tensors' GPU buffers (arena slots; valid until the next run is submitted) */
+  get outputBuffers(): GPUBuffer[] {
+    return this.plan.outputs.map((t) => this.slots[t.slot]);
+  }
+
+  private async submitNow(input: Float32Array | GpuInputWriter, opts: GpuRunOptions): Promise<GpuSubmitted> {
     if (this.disposed) throw new Error(`model '${this.plan.name}' was disposed`);
     const { device, plan } = this;
+    const readback = opts.readback !== false;
+    const slot = this.ring[this.nextStaging];
+    if (readback) {
+      this.nextStaging = (this.nextStaging + 1) % this.ring.length;
+      await slot.busy;
+      if (this.disposed) throw new Error(`model '${this.plan.name}' was disposed`);
+    }
+    const staging = slot.buffer;
     const inputBuffer = this.slots[plan.input.slot];
     const encoder = device.createCommandEncoder({ label: `${plan.name}:run` });
     if (input instanceof Float32Array) {
@@ -174,21 +210,31 @@ export class GpuExecutor {
     }
     this.encode(encoder, opts.timestampWrites);
     let o = 0;
-    for (const t of plan.outputs) {
-      encoder.copyBufferToBuffer(this.slots[t.slot], 0, this.staging, o, tensorFloats(t) * 4);
-      o += tensorFloats(t) * 4;
+    if (readback) {
+      for (const t of plan.outputs) {
+        encoder.copyBufferToBuffer(this.slots[t.slot], 0, staging, o, tensorFloats(t) * 4);
+        o += tensorFloats(t) * 4;
+      }
     }
-    opts.epilogue?.(encoder);
+    opts.epilogue?.(encoder, this.outputBuffers);
     device.queue.submit([encoder.finish()]);
-    await this.staging.mapAsync(GPUMapMode.READ, 0, Math.max(16, this.outputBytes));
-    const all = new Float32Array(this.staging.getMappedRange(0, Math.max(16, this.outputBytes)).slice(0));
-    this.staging.unmap();
-    o = 0;
-    return plan.outputs.map((t) => {
-      const r = all.slice(o, o + tensorFloats(t));
-      o += tensorFloats(t);
-      return r;
+    if (!readback) return { outputs: Promise.resolve([]) };
+    const bytes = Math.max(16, this.outputBytes);
+    const outputs = staging.mapAsync(GPUMapMode.READ, 0, bytes).then(() => {
+      const all = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      staging.unmap();
+      let at = 0;
+      return plan.outputs.map((t) => {
+        const r = all.slice(at, at + tensorFloats(t));
+        at += tensorFloats(t);
+        return r;
+      });
     });
+    slot.busy = outputs.then(
+      () => undefined,
+      () => undefined,
+    );
+    return { outputs };
   }
 
   /**

@@ -66,6 +66,12 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 
 export type FrameSourceKind = 'external' | 'bitmap';
 
+function sourceSize(s: GPUCopyExternalImageSource | VideoFrame): { width: number; height: number } {
+  if (typeof VideoFrame === 'function' && s instanceof VideoFrame) return { width: s.displayWidth, height: s.displayHeight };
+  if (typeof HTMLVideoElement === 'function' && s instanceof HTMLVideoElement) return { width: s.videoWidth, height: s.videoHeight };
+  return { width: (s as { width: number }).width, height: (s as { height: number }).height };
+}
+
 const PARAMS_BYTES = 96;
 
 /** Records the preprocess pass, writing the model input buffer (see GpuExecutor.runWith). */
@@ -133,12 +139,19 @@ export class FramePreprocessor {
    * "Failed to import texture from video"), so the caller can fall back.
    */
   prepare(source: VideoFrame | ImageBitmap, kind: FrameSourceKind, pre: Preprocess, roi: FrameRoi, timestampWrites?: GPUComputePassTimestampWrites): FrameWriter {
-    const width = 'displayWidth' in source ? source.displayWidth : source.width;
-    const height = 'displayHeight' in source ? source.displayHeight : source.height;
-    if (kind === 'external') {
-      const external = this.device.importExternalTexture({ label: 'frame_preprocess:camera', source: source as VideoFrame });
-      return this.writer('external', external, width, height, pre, roi, timestampWrites);
-    }
+    return kind === 'external' ? this.prepareExternal(source as VideoFrame, pre, roi, timestampWrites) : this.prepareCopy(source, pre, roi, timestampWrites);
+  }
+
+  /** importExternalTexture of a VideoFrame or HTMLVideoElement (zero-copy; valid for this frame only). */
+  prepareExternal(source: VideoFrame | HTMLVideoElement, pre: Preprocess, roi: FrameRoi, timestampWrites?: GPUComputePassTimestampWrites): FrameWriter {
+    const { width, height } = sourceSize(source);
+    const external = this.device.importExternalTexture({ label: 'frame_preprocess:camera', source });
+    return this.writer('external', external, width, height, pre, roi, timestampWrites);
+  }
+
+  /** copyExternalImageToTexture of any copyable source (ImageBitmap, canvas, ImageData, video, VideoFrame) into the owned texture. */
+  prepareCopy(source: GPUCopyExternalImageSource, pre: Preprocess, roi: FrameRoi, timestampWrites?: GPUComputePassTimestampWrites): FrameWriter {
+    const { width, height } = sourceSize(source);
     const texture = this.frameTexture(width, height);
     this.device.queue.copyExternalImageToTexture({ source }, { texture }, [width, height]);
     return this.writer('bitmap', texture, width, height, pre, roi, timestampWrites);
