@@ -34,4 +34,5 @@ export { decodeCenterNet } from './heads/centernet.js';
 export { rvmNativeGraph } from './heads/rvm_weights.js';
 export type { FrameSource, FrameOptions, FrameResult, FrameTimings, FramePath, FrameRegion, GpuOutputs } from './frame/types.js';
 export { FRAME_PATH_TEXT } from './frame/types.js';
+export { frameRegion } from './frame/runner.js';
 export type { FrameStream, StreamOptions, StreamSource, StreamStats, FrameClock } from './frame/stream.js';

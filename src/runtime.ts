@@ -172,6 +172,12 @@ export class Model {
     return (this.gpu?.bufferCount ?? 0) + (this.frames?.gpuResources ?? 0);
   }
 
+  /** The error for a GPU run that failed on `device`: a GpuDeviceLostError when the device was lost, else `e`. */
+  private async gpuFailure(e: unknown, device: GPUDevice): Promise<unknown> {
+    const lost = await this.owner!.lostAfter(device);
+    return lost ? new GpuDeviceLostError(this.name, lost.reason, lost.message, this.owner!.ownsDevice) : e;
+  }
+
   private frameRunner(): FrameRunner {
     this.frames ??= new FrameRunner({
       name: this.name,
@@ -186,10 +192,7 @@ export class Model {
         return this.currentGpu();
       },
       runTensor: (x) => this.runAll(x),
-      gpuFailure: async (e, device) => {
-        const lost = await this.owner!.lostAfter(device);
-        return lost ? new GpuDeviceLostError(this.name, lost.reason, lost.message, this.owner!.ownsDevice) : e;
-      },
+      gpuFailure: (e, device) => this.gpuFailure(e, device),
     });
     return this.frames;
   }
@@ -200,7 +203,7 @@ export class Model {
    * decodes it for the model's task. On webgpu the preprocessing is a GPU pass in the same
    * submit as the network, fed by the fastest path the browser accepts (`result.framePath`);
    * on wasm / cpu it runs on the CPU. See FrameOptions for the region of interest, labels,
-   * keeping outputs on the GPU and drawing a mask overlay.
+   * keeping outputs on the GPU and recording your own commands in the same submit.
    */
   runFrame(source: FrameSource, opts?: FrameOptions): Promise<FrameResult> {
     if (this.disposed) return Promise.reject(new Error(`model '${this.name}' was disposed`));
@@ -218,7 +221,7 @@ export class Model {
     return startStream((s, o) => this.runFrame(s, o), source, onResult, opts);
   }
 
-  /** The WebGPU device this model runs on (configure canvases for overlays with it), or null off WebGPU. */
+  /** The WebGPU device this model runs on (e.g. to create textures for runFrame or configure a canvas), or null off WebGPU. */
   get device(): GPUDevice | null {
     return this.gpu?.device ?? null;
   }
@@ -262,9 +265,7 @@ export class Model {
       try {
         outs = await gpu.run(padded);
       } catch (e) {
-        const lost = await this.owner!.lostAfter(gpu.device);
-        if (lost) throw new GpuDeviceLostError(this.name, lost.reason, lost.message, this.owner!.ownsDevice);
-        throw e;
+        throw await this.gpuFailure(e, gpu.device);
       }
     } else {
       outs = this.cpu!.run(padded);

@@ -4,6 +4,7 @@
  */
 import type { FrameRoi, FrameSourceKind } from '../../src/backends/webgpu/frame_preprocess.js';
 import type { FrameRequest } from './engine_types.js';
+import { frameRegion } from '../../src/index.js';
 
 export const PATH_TEXT: Record<FrameSourceKind | 'canvas-gpu' | 'canvas', string> = {
   external: 'importExternalTexture(VideoFrame) → GPU preprocess',
@@ -25,9 +26,5 @@ export const close = (s: ImageBitmap | VideoFrame): void => {
   }
 };
 
-export function roiOf(size: { width: number; height: number }, roi: FrameRequest['roi'], aspect = 1): FrameRoi {
-  if (roi === 'full') return { x: 0, y: 0, width: size.width, height: size.height };
-  const width = Math.max(1, Math.min(size.width, Math.round(size.height * aspect)));
-  const height = Math.max(1, Math.min(size.height, Math.round(width / aspect)));
-  return { x: Math.floor((size.width - width) / 2), y: Math.floor((size.height - height) / 2), width, height };
-}
+/** The demo's region choice, computed by the library's runFrame rule (the same crop as model.runFrame({ roi })). */
+export const roiOf = (size: { width: number; height: number }, roi: FrameRequest['roi'], aspect = 1): FrameRoi => frameRegion(size, roi, aspect);

@@ -16,7 +16,7 @@ import type { Plan } from '../graph/plan.js';
 import { padChannels, unpadChannels, tensorFloats } from '../graph/layout.js';
 import { isImageLike, preprocessImage, type ImageLike, type Preprocess } from '../model/preprocess.js';
 import type { ModelTask } from '../model/source.js';
-import { FramePreprocessor, type FrameWriter } from '../backends/webgpu/frame_preprocess.js';
+import { FramePreprocessor, sourceSize, type FrameWriter } from '../backends/webgpu/frame_preprocess.js';
 import { STAGING_RING, type GpuExecutor, type GpuSubmitted } from '../backends/webgpu/executor.js';
 import { decodeOutputs, type Decoded } from '../heads/decode.js';
 import type { FrameOptions, FramePath, FrameRegion, FrameResult, FrameSource, FrameTimings, GpuOutputs } from './types.js';
@@ -76,17 +76,10 @@ function kindOf(s: unknown): SourceKind | null {
 }
 
 function sizeOf(s: FrameSource, kind: SourceKind, model: string): { width: number; height: number } {
-  switch (kind) {
-    case 'video-frame':
-      return { width: (s as VideoFrame).displayWidth, height: (s as VideoFrame).displayHeight };
-    case 'video': {
-      const v = s as HTMLVideoElement;
-      if (!v.videoWidth || !v.videoHeight) throw new RangeError(`model '${model}': the video element has no frame yet (readyState ${v.readyState}); wait for 'loadeddata'`);
-      return { width: v.videoWidth, height: v.videoHeight };
-    }
-    default:
-      return { width: (s as { width: number }).width, height: (s as { height: number }).height };
+  if (kind === 'video' && !(s as HTMLVideoElement).videoWidth) {
+    throw new RangeError(`model '${model}': the video element has no frame yet (readyState ${(s as HTMLVideoElement).readyState}); wait for 'loadeddata'`);
   }
+  return sourceSize(s as GPUCopyExternalImageSource);
 }
 
 /** The region a frame is cropped to (FrameOptions.roi), checked against the frame. */
@@ -191,8 +184,8 @@ export class FrameRunner {
     const frame = sizeOf(source, kind, name);
     const { h, w, c } = host.plan.input;
     const roi = frameRegion(frame, opts.roi, w / h, name);
-    if (opts.mask === 'gpu' && !(await host.currentGpuExecutor())) throw new Error(`model '${name}': mask 'gpu' needs the webgpu backend`);
     const ex = await host.currentGpuExecutor();
+    if (opts.mask === 'gpu' && !ex) throw new Error(`model '${name}': mask 'gpu' needs the webgpu backend`);
     let outs: Float32Array[] = [];
     let gpuOutputs: GpuOutputs | undefined;
     let path: FramePath;
@@ -321,7 +314,7 @@ export class FrameRunner {
     let tPre = t0;
     let isWriter = false;
     // the prepare + submit section is serialized (the preprocessor's texture and params are shared)
-    const section = this.serial.then(async (): Promise<GpuSubmitted> => {
+    const section = this.serial.then(async (): Promise<{ sub: GpuSubmitted; stamps: Promise<BigUint64Array> | null }> => {
       if (ts) await ts.busy;
       device.pushErrorScope('validation');
       let stage: Stage = 'prepare';
@@ -354,10 +347,24 @@ export class FrameRunner {
         const msg = error instanceof Error ? error.message : (v?.message ?? String(error));
         throw new FrameRunError(msg, error ? stage : 'validation', error ?? new Error(msg));
       }
-      return sub;
+      // map the timestamps now, inside the section, so the next frame on this slot waits for this read
+      const stamps = ts
+        ? ts.read.mapAsync(GPUMapMode.READ).then(() => {
+            const t = new BigUint64Array(ts.read.getMappedRange().slice(0));
+            ts.read.unmap();
+            return t;
+          })
+        : null;
+      if (ts && stamps) {
+        ts.busy = stamps.then(
+          () => undefined,
+          () => undefined,
+        );
+      }
+      return { sub, stamps };
     });
     this.serial = section.catch(() => undefined);
-    const sub = await section;
+    const { sub, stamps } = await section;
     const tSubmit = performance.now();
     let padded: Float32Array[];
     try {
@@ -367,17 +374,8 @@ export class FrameRunner {
     }
     let gpuPreMs = 0;
     let gpuNetMs: number | null = null;
-    if (ts) {
-      const read = ts.read.mapAsync(GPUMapMode.READ).then(() => {
-        const t = new BigUint64Array(ts.read.getMappedRange().slice(0));
-        ts.read.unmap();
-        return t;
-      });
-      ts.busy = read.then(
-        () => undefined,
-        () => undefined,
-      );
-      const t = await read.catch(() => null);
+    if (stamps) {
+      const t = await stamps.catch(() => null);
       if (t && isWriter && t[1] > t[0]) gpuPreMs = Number(t[1] - t[0]) / 1e6;
       if (t && t[3] > t[2]) gpuNetMs = Number(t[3] - t[2]) / 1e6;
     }

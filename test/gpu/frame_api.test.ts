@@ -132,9 +132,9 @@ describe('model.stream (fake camera, cpu backend)', () => {
     const rt = await createRuntime({ backend: 'cpu' });
     const model = await rt.load(mobilenetV3({ size: 'small', width: 0.35, resolution: 96, seed: 1 }));
     const img = photo();
-    const callbacks: (() => void)[] = [];
-    const camera = { ...img, requestVideoFrameCallback: (cb: () => void) => callbacks.push(cb), cancelVideoFrameCallback: () => undefined };
-    const tick = (): void => callbacks.splice(0).forEach((cb) => cb());
+    const callbacks: ((now: number) => void)[] = [];
+    const camera = { ...img, requestVideoFrameCallback: (cb: (now: number) => void) => callbacks.push(cb), cancelVideoFrameCallback: () => undefined };
+    const tick = (): void => callbacks.splice(0).forEach((cb) => cb(performance.now()));
     const results: number[] = [];
     let resolveNext: (() => void) | null = null;
     const s = model.stream(camera, (r) => {

@@ -66,7 +66,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 
 export type FrameSourceKind = 'external' | 'bitmap';
 
-function sourceSize(s: GPUCopyExternalImageSource | VideoFrame): { width: number; height: number } {
+/** A frame's size in pixels (a VideoFrame's display size, a video's intrinsic size, else width x height). */
+export function sourceSize(s: GPUCopyExternalImageSource | VideoFrame): { width: number; height: number } {
   if (typeof VideoFrame === 'function' && s instanceof VideoFrame) return { width: s.displayWidth, height: s.displayHeight };
   if (typeof HTMLVideoElement === 'function' && s instanceof HTMLVideoElement) return { width: s.videoWidth, height: s.videoHeight };
   return { width: (s as { width: number }).width, height: (s as { height: number }).height };
