@@ -7,6 +7,7 @@
  *                               configurations, sorted, with node and kernel names
  * Options: --models a,b  --configs a,b  --repeats N  --runs N  --warmup-runs N
  *          --warmup-ms N  --tol X  --time-mismatched  --job-timeout S
+ *          --name N   write bench/results/N.md/.png instead of latest.* (subset runs)
  *          --max-job-seconds S   per-job budget: cut warm-up/runs (and say so) on slow
  *                                machines, e.g. SwiftShader; default none
  * Outputs: bench/results/<date>.json, bench/results/latest.md, bench/results/latest.png
@@ -34,7 +35,7 @@ const num = (k: string): number | undefined => {
 };
 const list = (k: string): string[] | undefined => value(k)?.split(',').map((s) => s.trim()).filter(Boolean);
 
-const known = new Set(['smoke', 'node', 'profile', 'models', 'configs', 'repeats', 'runs', 'warmup-runs', 'warmup-ms', 'tol', 'time-mismatched', 'max-job-seconds', 'job-timeout', 'help']);
+const known = new Set(['smoke', 'node', 'profile', 'models', 'configs', 'repeats', 'runs', 'warmup-runs', 'warmup-ms', 'tol', 'time-mismatched', 'max-job-seconds', 'job-timeout', 'name', 'help']);
 for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2).split('=')[0])) throw new Error(`unknown option ${a} (see bench/run.ts)`);
 if (flag('help')) {
   console.log('usage: npm run bench [-- --smoke | --profile] [--node] [--models ids] [--configs ids] [--repeats N] [--runs N] [--warmup-runs N] [--warmup-ms N] [--tol X] [--time-mismatched] [--max-job-seconds S] [--job-timeout S]');
@@ -53,6 +54,7 @@ const opts: BenchOptions = {
   absTol: num('tol'),
   timeMismatched: flag('time-mismatched'),
   maxJobSeconds: num('max-job-seconds'),
+  name: value('name'),
   jobTimeoutMs: num('job-timeout') !== undefined ? num('job-timeout')! * 1000 : undefined,
 };
 if (opts.mode === 'profile' && flag('smoke')) opts.models ??= ['small-0.35-96'];

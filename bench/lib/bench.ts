@@ -36,6 +36,8 @@ export interface BenchOptions {
   jobTimeoutMs?: number;
   /** where latest.md etc. go (default bench/results) */
   outDir?: string;
+  /** base name of the .md/.png (default 'latest'): a subset run can keep the full latest.md */
+  name?: string;
   log?: (s: string) => void;
 }
 
@@ -50,8 +52,11 @@ export interface BenchSummary {
 const TMP = 'bench/results/tmp';
 
 function applies(c: ConfigSpec, m: ModelAssets): boolean {
-  if (m.kind === 'ir') return true;
   if (c.family === 'ours') return true;
+  // LiteRT.js and MediaPipe take .tflite files only; the IR models reach TF.js and ORT through converters
+  if (m.kind === 'tflite-file') return c.family === 'litert' || c.family === 'mediapipe';
+  if (c.family === 'litert' || c.family === 'mediapipe') return false;
+  if (m.kind === 'ir') return true;
   return m.kind === 'tfjs-file' ? c.family === 'tfjs' : c.family === 'ort';
 }
 
@@ -120,18 +125,20 @@ export async function runBench(o: BenchOptions): Promise<BenchSummary> {
     let jobModels = models;
     if (o.where === 'browser') {
       await buildPage(log);
-      const fileDirs = Object.fromEntries(models.filter((m) => m.kind !== 'ir').map((m) => [`/files/${m.id}/`, path.dirname((m.tfjsJson ?? m.onnx)!)]));
+      const fileDirs = Object.fromEntries(models.filter((m) => m.kind !== 'ir').map((m) => [`/files/${m.id}/`, path.dirname((m.tfjsJson ?? m.onnx ?? m.tflite)!)]));
       server = await startStaticServer({
         '/': path.join(TMP, 'page-dist'),
         '/wasm/tfjs/': 'node_modules/@tensorflow/tfjs-backend-wasm/dist',
         '/wasm/ort/': 'node_modules/onnxruntime-web/dist',
+        '/wasm/litert/': 'node_modules/@litertjs/core/wasm',
+        '/wasm/mediapipe/': 'node_modules/@mediapipe/tasks-vision/wasm',
         '/prepared/': path.join(TMP, 'assets'),
         ...fileDirs,
       });
       const s = server;
       const u = (p?: string): string | undefined => (p ? s.urlFor(p) : undefined);
       jobModels = models.map((m) => ({
-        ...m, graphJson: u(m.graphJson), graphBin: u(m.graphBin), onnx: u(m.onnx), tfjsJson: u(m.tfjsJson),
+        ...m, graphJson: u(m.graphJson), graphBin: u(m.graphBin), onnx: u(m.onnx), tfjsJson: u(m.tfjsJson), tflite: u(m.tflite), pixelsRgba: u(m.pixelsRgba),
         inputNhwc: u(m.inputNhwc)!, inputNchw: u(m.inputNchw)!, reference: u(m.reference)!,
       }));
       env = { ...(await browserEnv(`${s.url}/`)) };
@@ -172,10 +179,10 @@ export async function runBench(o: BenchOptions): Promise<BenchSummary> {
   if (profile) printProfiles(results, log);
   else {
     const md = `${describeRun(meta, rows, labels)}\n\n${markdownTable(rows, labels)}\n`;
-    const mdFile = path.join(dir, base ? `${base}.md` : `latest${suffix}.md`);
+    const mdFile = path.join(dir, base ? `${base}.md` : `${o.name ?? 'latest'}${suffix}.md`);
     writeFileSync(mdFile, md);
     files.push(mdFile);
-    const pngFile = path.join(dir, base ? `${base}.png` : `latest${suffix}.png`);
+    const pngFile = path.join(dir, base ? `${base}.png` : `${o.name ?? 'latest'}${suffix}.png`);
     try {
       await renderPng(chartSvg(rows, labels, `mobilenetv3-webgpu bench (${o.mode}, ${o.where}) ${String((env as { browser?: string }).browser ?? (env as { node?: string }).node ?? '')}`), pngFile);
       files.push(pngFile);

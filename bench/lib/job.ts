@@ -38,6 +38,10 @@ async function prepareInputs(m: ModelAssets, family: string, host: Host): Promis
       p.graphBin = await f32(m.graphBin!);
     }
   } else if (m.kind === 'onnx-file' && family === 'ort') p.onnx = new Uint8Array(await host.fetchBytes(m.onnx!));
+  else if (m.kind === 'tflite-file') {
+    p.tflite = new Uint8Array(await host.fetchBytes(m.tflite!));
+    p.pixelsRgba = new Uint8Array(await host.fetchBytes(m.pixelsRgba!));
+  }
   return p;
 }
 
@@ -59,6 +63,7 @@ const median = (xs: number[]): number => stats(xs).median;
 
 export async function runJob(job: Job, host: Host): Promise<JobResult> {
   const { config, model } = job;
+  if (model.absTol !== undefined) job = { ...job, absTol: model.absTol };
   const r: JobResult = { configId: config.id, modelId: model.id, repeat: job.repeat, status: 'error', info: {} };
   let runner: Runner | null = null;
   try {

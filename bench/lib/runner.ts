@@ -19,8 +19,12 @@ export interface Host {
   loadOrt(backend: string): Promise<Ort>;
   /** TF.js wasm backend's thread count (after loadTf('wasm')) */
   tfWasmThreads?(): number;
+  /** the page: @litertjs/core with its wasm served from node_modules (/wasm/litert/) */
+  loadLitert?(backend: string): Promise<Record<string, unknown>>;
+  /** the page: @mediapipe/tasks-vision and its wasm fileset (/wasm/mediapipe/) */
+  loadMediapipe?(): Promise<{ vision: Record<string, unknown>; fileset: unknown }>;
   /** src/import/<kind>.ts if it exists, else null */
-  loadImporter(kind: 'tfjs' | 'onnx'): Promise<Record<string, unknown> | null>;
+  loadImporter(kind: 'tfjs' | 'onnx' | 'tflite'): Promise<Record<string, unknown> | null>;
 }
 
 /** The configuration cannot run here (not a failure): backend missing, importer pending. */
@@ -35,6 +39,9 @@ export interface PreparedInputs {
   graphJson?: string;
   graphBin?: Float32Array;
   onnx?: Uint8Array;
+  /** tflite-file: the file's bytes and the model-size RGBA pixels */
+  tflite?: Uint8Array;
+  pixelsRgba?: Uint8Array;
 }
 
 export interface Runner {

@@ -4,7 +4,7 @@
  * for and what it gives back. Everything here crosses process boundaries as JSON.
  */
 
-export type Family = 'ours' | 'tfjs' | 'ort';
+export type Family = 'ours' | 'tfjs' | 'ort' | 'litert' | 'mediapipe';
 export type Where = 'browser' | 'node';
 
 export interface ConfigSpec {
@@ -33,6 +33,11 @@ export const CONFIGS: readonly ConfigSpec[] = [
   { id: 'ort-webgpu', family: 'ort', backend: 'webgpu', where: ['browser'] },
   { id: 'ort-wasm', family: 'ort', backend: 'wasm', where: ['browser'] },
   { id: 'ort-cpu', family: 'ort', backend: 'cpu', where: ['node'] },
+  // .tflite files only (model kind 'tflite-file'): LiteRT.js (@litertjs/core) and MediaPipe Tasks (@mediapipe/tasks-vision)
+  { id: 'litert-webgpu', family: 'litert', backend: 'webgpu', where: ['browser'] },
+  { id: 'litert-wasm', family: 'litert', backend: 'wasm', where: ['browser'] },
+  { id: 'mediapipe-gpu', family: 'mediapipe', backend: 'GPU', where: ['browser'] },
+  { id: 'mediapipe-cpu', family: 'mediapipe', backend: 'CPU', where: ['browser'] },
 ];
 
 /** How a model is given to each family. */
@@ -42,7 +47,9 @@ export type ModelKind =
   /** a real TF.js graph model: TF.js runs the file; ours only through src/import/tfjs */
   | 'tfjs-file'
   /** a real ONNX model: ORT runs the file; ours only through src/import/onnx */
-  | 'onnx-file';
+  | 'onnx-file'
+  /** a real .tflite file: LiteRT.js and MediaPipe run the file; ours through src/import/tflite */
+  | 'tflite-file';
 
 /** What the driver prepared for one model (URLs in the page, file paths in Node). */
 export interface ModelAssets {
@@ -55,6 +62,18 @@ export interface ModelAssets {
   onnx?: string;
   /** tfjs-file: model.json (weights resolved next to it) */
   tfjsJson?: string;
+  /** tflite-file: the .tflite file */
+  tflite?: string;
+  /** tflite-file: the input image at the model's size (crop + bilinear resize done), RGBA 8-bit, h*w*4 bytes */
+  pixelsRgba?: string;
+  /** tflite-file: the file's input type ('uint8', 'int8', 'float32'); a quantized input gets the pixels (q = p) */
+  inputType?: string;
+  /** tflite-file: the file's output quantization (LiteRT returns q; real = scale * (q - zeroPoint)) */
+  outputQuant?: { scale: number; zeroPoint: number; type: string };
+  /** tflite-file: what our importer detected ('classification' | 'segmentation' | 'features') */
+  task?: string;
+  /** this model's bound instead of the job's --tol (quantized peers round differently from a float runtime) */
+  absTol?: number;
   /** NHWC [1,h,w,c] and NCHW [1,c,h,w] copies of the same seeded input (f32) */
   inputNhwc: string;
   inputNchw: string;

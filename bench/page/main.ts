@@ -9,7 +9,7 @@ import { runJob, type Host, type Tf, type Ort } from '../lib/job.js';
 import '../peers/index.js';
 import type { Job, JobResult } from '../lib/types.js';
 
-const importers = import.meta.glob('../../src/import/{tfjs,onnx}.ts');
+const importers = import.meta.glob('../../src/import/{tfjs,onnx,tflite}.ts');
 
 let tfWasm: typeof import('@tensorflow/tfjs-backend-wasm') | null = null;
 
@@ -36,6 +36,19 @@ const host: Host = {
     const ort = (backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm')) as unknown as Ort;
     ort.env.wasm.wasmPaths = '/wasm/ort/';
     return ort;
+  },
+  async loadLitert(backend) {
+    const litert = (await import('@litertjs/core')) as unknown as Record<string, unknown> & { loadLiteRt(p: string, o: object): Promise<unknown> };
+    // wasm: the threaded XNNPACK build (2 workers here); webgpu: the JSPI build, which lets
+    // LiteRT partition ops it cannot run on WebGPU back to wasm (threads and jspi exclude each other)
+    const threads = backend === 'wasm' && crossOriginIsolated;
+    await litert.loadLiteRt('/wasm/litert/', threads ? { threads: true } : { jspi: true });
+    return { ...litert, threads, jspi: !threads };
+  },
+  async loadMediapipe() {
+    const vision = (await import('@mediapipe/tasks-vision')) as unknown as Record<string, unknown> & { FilesetResolver: { forVisionTasks(p: string): Promise<unknown> } };
+    const fileset = await vision.FilesetResolver.forVisionTasks('/wasm/mediapipe');
+    return { vision, fileset };
   },
   async loadImporter(kind) {
     const load = importers[`../../src/import/${kind}.ts`];

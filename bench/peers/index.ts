@@ -7,3 +7,5 @@ import { registerRunner } from '../lib/job.js';
 registerRunner('ours', async () => (await import('./run_ours.js')).createOursRunner);
 registerRunner('tfjs', async () => (await import('./run_tfjs.js')).createTfjsRunner);
 registerRunner('ort', async () => (await import('./run_ort.js')).createOrtRunner);
+registerRunner('litert', async () => (await import('./run_litert.js')).createLitertRunner);
+registerRunner('mediapipe', async () => (await import('./run_mediapipe.js')).createMediapipeRunner);

@@ -55,6 +55,11 @@ export const createOursRunner: RunnerFactory = async (job, host, inputs) => {
   if (model.kind === 'ir') {
     const g = deserializeGraph(inputs.graphJson!, inputs.graphBin!);
     source = { name: model.id, graph: () => g };
+  } else if (model.kind === 'tflite-file') {
+    const mod = await host.loadImporter('tflite');
+    const importTflite = mod?.importTflite as ((bytes: Uint8Array, file: string) => ModelSource) | undefined;
+    if (typeof importTflite !== 'function') throw new SkipError('importer pending: src/import/tflite.ts exports no importTflite');
+    source = importTflite(inputs.tflite!, model.tflite!.replace(/^.*\//, ''));
   } else source = await importedSource(model, host);
 
   let rt;

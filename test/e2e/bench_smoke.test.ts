@@ -12,7 +12,8 @@ describe('bench smoke (chromium)', () => {
   it('every configuration runs the same model and matches our output', async () => {
     const lines: string[] = [];
     const s = await runBench({ mode: 'smoke', where: 'browser', jobTimeoutMs: 150_000, log: (l) => lines.push(l) });
-    const browserConfigs = CONFIGS.filter((c) => c.where.includes('browser')).map((c) => c.id);
+    // LiteRT.js and MediaPipe run .tflite files only (the test below)
+    const browserConfigs = CONFIGS.filter((c) => c.where.includes('browser') && c.family !== 'litert' && c.family !== 'mediapipe').map((c) => c.id);
     const byConfig = Object.fromEntries(s.rows.map((r) => [r.configId, r]));
     const report = s.rows.map((r) => `${r.configId}: ${r.status}${r.message ? ` (${r.message})` : ''}`).join('\n');
     expect(Object.keys(byConfig).sort(), report).toEqual([...browserConfigs].sort());
@@ -27,5 +28,26 @@ describe('bench smoke (chromium)', () => {
     }
     expect(s.failures).toEqual([]);
     expect(s.ok).toBe(true);
+  }, 300_000);
+
+  it('a real .tflite file: ours, LiteRT.js and MediaPipe rows (a peer refusal shows its own message)', async () => {
+    const lines: string[] = [];
+    const configs = ['ours-cpu', 'litert-wasm', 'mediapipe-cpu'];
+    const s = await runBench({ mode: 'smoke', where: 'browser', models: ['mp-selfie'], configs, jobTimeoutMs: 150_000, log: (l) => lines.push(l) });
+    const report = s.rows.map((r) => `${r.configId}: ${r.status}${r.message ? ` (${r.message})` : ''}`).join('\n') || lines.join('\n');
+    expect(s.rows.map((r) => r.configId).sort(), report).toEqual([...configs].sort());
+    for (const r of s.rows) {
+      if (r.configId === 'ours-cpu' || r.status === 'ok') {
+        // ran: the mask is within the model's stated bound of our Node CPU path
+        expect(r.status, `${r.configId}\n${report}`).toBe('ok');
+        expect(r.worst!.maxAbsDiff, r.configId).toBeLessThanOrEqual(r.worst!.bound);
+        expect(r.stats!.n, r.configId).toBeGreaterThan(0);
+      } else {
+        // refused at load: skipped, with the peer's own message in the row
+        expect(r.status, `${r.configId}\n${report}`).toBe('skipped');
+        expect(r.message, r.configId).toMatch(r.configId.startsWith('litert') ? /^LiteRT\.js refused \(wasm\): \S/ : /^MediaPipe ImageSegmenter refused \(delegate CPU\): \S/);
+      }
+    }
+    expect(s.failures, report).toEqual([]);
   }, 300_000);
 });
