@@ -25,6 +25,8 @@ need_apt=0
 have_libvulkan || { log "missing libvulkan.so.1"; need_apt=1; }
 [ -x /usr/bin/chromium ] || { log "missing /usr/bin/chromium"; need_apt=1; }
 { command -v clang >/dev/null && command -v wasm-ld >/dev/null; } || { log "missing clang/wasm-ld (WebAssembly kernels)"; need_apt=1; }
+# clang 16 for the relaxed-SIMD kernels (Debian's clang 14 emits a draft relaxed-madd opcode)
+{ command -v clang-16 >/dev/null && [ -x /usr/lib/llvm-16/bin/wasm-ld ]; } || { log "missing clang-16/lld-16 (relaxed-SIMD WebAssembly kernels)"; need_apt=1; }
 
 if [ "$need_apt" = 1 ]; then
   SUDO=()
@@ -32,15 +34,15 @@ if [ "$need_apt" = 1 ]; then
     if command -v sudo >/dev/null 2>&1; then
       SUDO=(sudo)
     else
-      log "not root and sudo unavailable; cannot install chromium libvulkan1 clang lld" >&2
+      log "not root and sudo unavailable; cannot install chromium libvulkan1 clang lld clang-16 lld-16" >&2
       exit 1
     fi
   fi
-  log "installing chromium libvulkan1 clang lld via apt-get"
+  log "installing chromium libvulkan1 clang lld clang-16 lld-16 via apt-get"
   "${SUDO[@]}" apt-get update
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium libvulkan1 clang lld
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium libvulkan1 clang lld clang-16 lld-16
 else
-  log "system packages present (chromium, libvulkan1, clang, lld)"
+  log "system packages present (chromium, libvulkan1, clang, lld, clang-16, lld-16)"
 fi
 
 if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \

@@ -10,7 +10,7 @@ import { schedule, type BlockFusion } from './graph/scheduler.js';
 import { CpuExecutor } from './backends/cpu/executor.js';
 import { GpuExecutor } from './backends/webgpu/executor.js';
 import { WasmExecutor } from './backends/wasm/executor.js';
-import { wasmKernelModule, wasmSimdSupported } from './backends/wasm/loader.js';
+import { resolveWasmConfig, wasmKernelModule, wasmSimdSupported, type WasmConfig, type WasmOptions } from './backends/wasm/loader.js';
 import { padChannels, unpadChannels } from './graph/layout.js';
 import { requestGpu, type GpuContext } from './backends/webgpu/device.js';
 import { PipelineCache } from './backends/webgpu/pipelines.js';
@@ -36,6 +36,12 @@ export interface RuntimeOptions {
   backend?: BackendChoice;
   /** use this device instead of requesting one (e.g. shared with a renderer) */
   device?: GPUDevice;
+  /**
+   * the wasm backend: threads (default 'auto': the hardware's, when the page is cross-origin
+   * isolated; else 1, and rt.reason says why) and SIMD flavour (default 'auto': relaxed SIMD
+   * where the engine validates it). What it got: `rt.wasm`.
+   */
+  wasm?: WasmOptions;
 }
 
 export interface LoadOptions {
@@ -131,7 +137,10 @@ export class Model {
       const { device, cache, generation } = owner.gpuState();
       return new Model(name, backend, plan, null, await GpuExecutor.create(device, plan, cache), owner, generation);
     }
-    if (backend === 'wasm') return new Model(name, backend, plan, await WasmExecutor.create(plan), null, owner);
+    if (backend === 'wasm') {
+      const w = owner.wasm!;
+      return new Model(name, backend, plan, await WasmExecutor.create(plan, { threads: w.threads, relaxed: w.relaxed }), null, owner);
+    }
     return new Model(name, backend, plan, new CpuExecutor(plan), null, owner);
   }
 
@@ -294,6 +303,8 @@ export class Runtime {
   private generation = 0;
   private recovering: Promise<void> | null = null;
   private disposed = false;
+  /** the wasm backend's threads and SIMD flavour (null off wasm) */
+  wasm: WasmConfig | null = null;
   /** devices lost and replaced so far */
   get deviceRecoveries(): number {
     return this.generation;
@@ -367,8 +378,7 @@ export class Runtime {
     if (choice === 'cpu') return new Runtime('cpu', 'backend "cpu" requested', null);
     if (choice === 'wasm') {
       if (!wasmSimdSupported()) throw new Error("backend 'wasm' needs WebAssembly SIMD, which this JavaScript engine lacks");
-      await wasmKernelModule();
-      return new Runtime('wasm', 'backend "wasm" requested', null);
+      return Runtime.onWasm('backend "wasm" requested', opts.wasm);
     }
     if (opts.device) {
       return new Runtime('webgpu', 'device supplied by the caller', { device: opts.device, adapter: null as unknown as GPUAdapter, adapterName: 'caller device', isSoftware: false }, false);
@@ -379,15 +389,23 @@ export class Runtime {
     } catch (e) {
       if (choice === 'webgpu') throw e;
       const wasm = await wasmUsable();
-      if (wasm === true) return new Runtime('wasm', `no WebGPU: ${(e as Error).message}; using the WebAssembly SIMD CPU path`, null);
+      if (wasm === true) return Runtime.onWasm(`no WebGPU: ${(e as Error).message}; using the WebAssembly SIMD CPU path`, opts.wasm);
       return new Runtime('cpu', `no WebGPU: ${(e as Error).message}; using the CPU path (no wasm: ${wasm})`, null);
     }
     if (choice === 'auto' && ctx.isSoftware && (await wasmUsable()) === true) {
       // a software adapter (SwiftShader) runs these models several times slower than the wasm kernels
       ctx.device.destroy();
-      return new Runtime('wasm', `WebGPU adapter '${ctx.adapterName}' is a software fallback; using the faster WebAssembly SIMD CPU path`, null);
+      return Runtime.onWasm(`WebGPU adapter '${ctx.adapterName}' is a software fallback; using the faster WebAssembly SIMD CPU path`, opts.wasm);
     }
     return new Runtime('webgpu', `WebGPU adapter: ${ctx.adapterName}`, ctx);
+  }
+
+  private static async onWasm(why: string, o: WasmOptions | undefined): Promise<Runtime> {
+    const w = await resolveWasmConfig(o);
+    await wasmKernelModule(w.variant);
+    const rt = new Runtime('wasm', `${why}; wasm: ${w.reason}`, null);
+    rt.wasm = w;
+    return rt;
   }
 
   /** Whether loads fuse blocks by default (LoadOptions.blockFusion): webgpu on a hardware adapter. */

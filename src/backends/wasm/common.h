@@ -7,13 +7,22 @@
  * - every kernel takes ONE pointer to a parameter block that the executor writes once at load
  *   (src/graph/wasm_params.ts mirrors each struct below field by field: all fields are 4 bytes);
  * - weights were repacked at load (src/backends/wasm/pack.ts) into the layout each kernel reads.
- * Baseline wasm SIMD has no FMA, so every multiply-accumulate is f32x4.mul + f32x4.add.
+ * Baseline wasm SIMD has no FMA, so a multiply-accumulate is f32x4.mul + f32x4.add; the
+ * relaxed builds (-DWASM_RELAXED=1 -mrelaxed-simd, clang >= 16) use f32x4.relaxed_madd, which
+ * the engine lowers to a fused multiply-add where the CPU has one (VMAC below).
  */
 #pragma once
 #include <stdint.h>
 #include <wasm_simd128.h>
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* acc + x * w: the inner loop of every conv kernel */
+#if WASM_RELAXED
+#define VMAC(acc, x, w) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(x), (__f32x4)(w), (__f32x4)(acc)))
+#else
+#define VMAC(acc, x, w) wasm_f32x4_add((acc), wasm_f32x4_mul((x), (w)))
+#endif
 #define INLINE static inline __attribute__((always_inline))
 
 /* ACT codes: src/kernels/spec.ts ACT_CODES */

@@ -37,8 +37,8 @@ typedef struct {
 /* MAC of one tap for pixel q: acc_q0 (+ acc_q1 when NV == 2) += in[src] * w */
 #define DW_MAC(q, src)                                                                     \
   do {                                                                                     \
-    a##q##0 = wasm_f32x4_add(a##q##0, wasm_f32x4_mul(wasm_v128_load(src), w0));            \
-    if (NV > 1) a##q##1 = wasm_f32x4_add(a##q##1, wasm_f32x4_mul(wasm_v128_load((src) + 4), w1)); \
+    a##q##0 = VMAC(a##q##0, wasm_v128_load(src), w0);            \
+    if (NV > 1) a##q##1 = VMAC(a##q##1, wasm_v128_load((src) + 4), w1); \
   } while (0)
 
 /*
@@ -219,7 +219,8 @@ static RowFn row_fn(int nv, int kw, int sw, int dw) {
 
 static int ceil_div_pos(int a, int b) { return a <= 0 ? 0 : (a + b - 1) / b; }
 
-EXPORT void depthwise(const DwParams* p) {
+/* Output rows [r0, r1) (a thread's share; depthwise() is the whole range). */
+EXPORT void depthwise_rows(const DwParams* p, int r0, int r1) {
   const int T = p->kh * p->kw;
   const int span_x = (p->kw - 1) * p->dw;
   /* output columns whose taps are all inside the input: [x0, x1) */
@@ -228,7 +229,7 @@ EXPORT void depthwise(const DwParams* p) {
   int x1 = last < 0 ? 0 : last / p->sw + 1;
   if (x1 > p->out_w) x1 = p->out_w;
   if (x0 > x1) x0 = x1;
-  for (int oy = 0; oy < p->out_h; oy++) {
+  for (int oy = r0; oy < r1; oy++) {
     const int iy0 = oy * p->sh - p->pt;
     const int ky0 = ceil_div_pos(-iy0, p->dh);
     int ky1 = p->in_h - 1 - iy0 < 0 ? 0 : (p->in_h - 1 - iy0) / p->dh + 1;
@@ -255,3 +256,5 @@ EXPORT void depthwise(const DwParams* p) {
     }
   }
 }
+
+EXPORT void depthwise(const DwParams* p) { depthwise_rows(p, 0, p->out_h); }

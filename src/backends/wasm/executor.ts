@@ -11,7 +11,8 @@ import type { BindingRef, Plan, PlanStep } from '../../graph/plan.js';
 import { tensorFloats } from '../../graph/layout.js';
 import { CPU_KERNELS } from '../../kernels/cpu/index.js';
 import { NO_CLAMP } from '../../kernels/spec.js';
-import { instantiateWasmKernels, type WasmKernelExports } from './loader.js';
+import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
+import { ThreadPool, WORKER_STACK_BYTES, controlWords } from './pool.js';
 import { conv2dPackedFloats, depthwisePackedFloats, gemmPackedFloats, packConv2dWasm, packDepthwiseWasm, packGemmWasm } from './pack.js';
 
 const PAGE = 65536;
@@ -48,7 +49,16 @@ interface Prepared {
 export interface WasmExecutorOptions {
   /** run these kernels with their TypeScript twins on views of WASM memory (debugging, tests) */
   tsKernels?: readonly string[];
+  /** threads including the calling one (default 1); > 1 needs a threads variant */
+  threads?: number;
+  /** relaxed-SIMD kernels (the engine must validate them; see loader.resolveWasmConfig) */
+  relaxed?: boolean;
+  /** steps with fewer MACs than this run on the calling thread only (default 150,000) */
+  minSplitMacs?: number;
 }
+
+/** Below this many MACs a step costs less than waking the other threads (measured: ~2-5 us per split). */
+const MIN_SPLIT_MACS = 150_000;
 
 export interface StepProfile {
   label: string;
@@ -63,6 +73,9 @@ export interface StepProfile {
 export class WasmExecutor {
   private readonly runs: (() => void)[];
   private disposed = false;
+  private pool: ThreadPool | null = null;
+  /** how many steps run split across the pool's threads */
+  splitSteps = 0;
 
   private constructor(
     readonly plan: Plan,
@@ -77,8 +90,23 @@ export class WasmExecutor {
     this.runs = runs;
   }
 
+  /** the module variant this executor runs */
+  variant: WasmVariant = 'simd';
+
+  /** threads the executor runs its split steps on (1: no pool) */
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
   static async create(plan: Plan, opts: WasmExecutorOptions = {}): Promise<WasmExecutor> {
-    const ex = await instantiateWasmKernels();
+    const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+    const variant: WasmVariant = threads > 1 ? (opts.relaxed ? 'threads-relaxed' : 'threads') : opts.relaxed ? 'relaxed' : 'simd';
+    let shared: WebAssembly.Memory | undefined;
+    if (threads > 1) {
+      const pages = await sharedPages(variant);
+      shared = new WebAssembly.Memory({ initial: pages.initial, maximum: pages.maximum, shared: true } as WebAssembly.MemoryDescriptor);
+    }
+    const ex = await instantiateWasmKernels(variant, shared);
     let top = Math.ceil((ex.__heap_base.value as number) / ALIGN) * ALIGN;
     const alloc = (bytes: number): number => {
       const p = top;
@@ -190,10 +218,18 @@ export class WasmExecutor {
     late.pooled = alloc(pooledFloats * 4);
     late.hidden = alloc(hiddenFloats * 4);
     late.dummy = alloc(16);
+    // the pool's control block and one stack per worker
+    const ctrlPtr = threads > 1 ? alloc(controlWords(threads - 1) * 4) : 0;
+    const stackTops = Array.from({ length: threads - 1 }, () => alloc(WORKER_STACK_BYTES) + WORKER_STACK_BYTES);
 
     const mem = ex.memory;
     if (top > mem.buffer.byteLength) mem.grow(Math.ceil((top - mem.buffer.byteLength) / PAGE));
     const buf = mem.buffer;
+    new Int32Array(buf, ctrlPtr, threads > 1 ? controlWords(threads - 1) : 0).fill(0);
+    const minSplit = opts.minSplitMacs ?? MIN_SPLIT_MACS;
+    // filled in once the pool has started (split steps read it at run time)
+    const poolRef: { pool: ThreadPool | null } = { pool: null };
+    let splitSteps = 0;
     const i32 = new Int32Array(buf);
     const f32 = new Float32Array(buf);
 
@@ -223,10 +259,35 @@ export class WasmExecutor {
       });
       const fn = ex[pr.fn] as (p: number) => void;
       const at = paramPtrs[i];
-      runs.push(() => fn(at));
+      const rows = pr.fn === 'pointwise' ? s.params.pixels : pr.fn === 'depthwise' || pr.fn === 'conv2d' ? s.params.out_h : 0;
+      const grain = pr.fn === 'pointwise' ? 4 : 1;
+      if (threads > 1 && rows >= 2 * grain && s.macs >= minSplit) {
+        // split by pixel rows (pointwise) or output rows (depthwise, conv2d) across the pool
+        splitSteps++;
+        const own =
+          pr.fn === 'pointwise'
+            ? (a: number, b: number) => ex.pointwise_rows(at, a, b)
+            : pr.fn === 'depthwise'
+              ? (a: number, b: number) => ex.depthwise_rows(at, a, b)
+              : (a: number, b: number) => ex.conv2d_rows(at, a, b);
+        const rowsFn = pr.fn === 'pointwise' ? 'pointwise_rows' : pr.fn === 'depthwise' ? 'depthwise_rows' : 'conv2d_rows';
+        runs.push(() => {
+          const pool = poolRef.pool;
+          if (!pool) return fn(at);
+          if (pr.fn === 'pointwise') ex.pointwise_prep(at);
+          pool.run(rowsFn, at, rows, grain, own);
+        });
+      } else runs.push(() => fn(at));
       wasmSteps.push(true);
     });
-    return new WasmExecutor(plan, ex, slotPtr, runs, wasmSteps, buf.byteLength);
+    const exec = new WasmExecutor(plan, ex, slotPtr, runs, wasmSteps, buf.byteLength);
+    exec.variant = variant;
+    if (threads > 1) {
+      exec.pool = await ThreadPool.create(await wasmKernelModule(variant), mem, ctrlPtr, stackTops);
+      poolRef.pool = exec.pool;
+      exec.splitSteps = splitSteps;
+    }
+    return exec;
   }
 
   private check(input: Float32Array): void {
@@ -289,9 +350,11 @@ export class WasmExecutor {
     });
   }
 
-  /** Drops the WASM instance (its memory is freed by the garbage collector); run() then throws. */
+  /** Drops the WASM instance (its memory is freed by the garbage collector) and stops the pool's workers; run() then throws. */
   dispose(): void {
     this.disposed = true;
+    this.pool?.close();
+    this.pool = null;
     this.exports = null as unknown as WasmKernelExports;
   }
 }

@@ -25,8 +25,8 @@
 #define GEMM_ROW(i)                                                     \
   if (MR > i) {                                                         \
     const v128_t x = wasm_v128_load32_splat(a##i + k);                  \
-    c##i##0 = wasm_f32x4_add(c##i##0, wasm_f32x4_mul(x, w0));           \
-    if (NV > 1) c##i##1 = wasm_f32x4_add(c##i##1, wasm_f32x4_mul(x, w1)); \
+    c##i##0 = VMAC(c##i##0, x, w0);           \
+    if (NV > 1) c##i##1 = VMAC(c##i##1, x, w1); \
   }
 
 #define GEMM_STORE_ROW(A, F, i)                                                             \
@@ -129,21 +129,35 @@ static void scale_input(int M, int K, const float* in, const float* s, float* ds
     }
 }
 
-EXPORT void pointwise(const PwParams* p) {
-  const float* in = p->in;
+/* Which operand the SE scale is folded into: the input rows (1) or the weights (0). */
+INLINE int scale_into_input(const PwParams* p) { return p->M <= p->N || p->scale_clamp; }
+
+/* Threaded runs: the part of the SE prologue that is shared by every row (the scaled weights),
+   done once before the rows are split; nothing to do otherwise. */
+EXPORT void pointwise_prep(const PwParams* p) {
+  if (p->scale && !scale_into_input(p)) scale_weights(p->K, p->N, p->w, p->scale, p->scratch);
+}
+
+/* Pixel rows [m0, m1) after pointwise_prep (a thread's share). */
+EXPORT void pointwise_rows(const PwParams* p, int m0, int m1) {
+  const int K = p->K, N = p->N, M = m1 - m0;
+  const float* in = p->in + m0 * K;
   const float* w = p->w;
   if (p->scale) {
-    /* fold the per-input-channel scale into whichever operand is smaller (a clamp of
-       in * scale can only be applied to the input) */
-    if (p->M <= p->N || p->scale_clamp) {
-      scale_input(p->M, p->K, in, p->scale, p->scratch, p->scale_clamp, p->scale_lo, p->scale_hi);
-      in = p->scratch;
+    if (scale_into_input(p)) {
+      float* dst = p->scratch + m0 * K;
+      scale_input(M, K, in, p->scale, dst, p->scale_clamp, p->scale_lo, p->scale_hi);
+      in = dst;
     } else {
-      scale_weights(p->K, p->N, w, p->scale, p->scratch);
       w = p->scratch;
     }
   }
-  gemm(p->M, p->K, p->N, in, w, p->res, p->out, &p->epi);
+  gemm(M, K, N, in, w, p->res ? p->res + m0 * N : 0, p->out + m0 * N, &p->epi);
+}
+
+EXPORT void pointwise(const PwParams* p) {
+  pointwise_prep(p);
+  pointwise_rows(p, 0, p->M);
 }
 
 /* Scratch floats pointwise() needs for an SE-scaled layer of this shape. */
