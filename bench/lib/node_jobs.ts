@@ -12,7 +12,7 @@ export async function runJobInNode(job: Job, tmpDir: string, timeoutMs: number):
   const logs: string[] = [];
   const fail = (message: string): JobResult => ({ configId: job.config.id, modelId: job.model.id, repeat: job.repeat, status: 'error', message, info: {}, logs });
   const code = await new Promise<number | string>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/node_worker.ts', `${base}.job.json`, out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', 'bench/node_worker.ts', `${base}.job.json`, out], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (d: Buffer): void => {
       for (const line of d.toString().split('\n')) if (line.trim() && logs.length < 50) logs.push(line.slice(0, 500));
     };

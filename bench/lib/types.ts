@@ -15,6 +15,8 @@ export interface ConfigSpec {
   backend: string;
   /** ours only: false = BatchNorm folding only, one dispatch per op */
   fuse?: boolean;
+  /** ours, wasm only: RuntimeOptions.wasm (default: 'auto' threads and SIMD flavour) */
+  wasm?: { threads?: number; simd?: 'auto' | 'relaxed' | 'baseline' };
   /** ours, webgpu only: LoadOptions.blockFusion (pointwise_chain steps); set explicitly so a row means the same plan on every adapter */
   blockFusion?: boolean;
   where: Where[];
@@ -26,6 +28,9 @@ export const CONFIGS: readonly ConfigSpec[] = [
   { id: 'ours-webgpu-unfused', family: 'ours', backend: 'webgpu', fuse: false, where: ['browser', 'node'] },
   { id: 'ours-cpu', family: 'ours', backend: 'cpu', fuse: true, where: ['browser', 'node'] },
   { id: 'ours-wasm', family: 'ours', backend: 'wasm', fuse: true, where: ['browser', 'node'] },
+  // the same wasm backend on one thread (relaxed SIMD where validated), and the old baseline build
+  { id: 'ours-wasm-1t', family: 'ours', backend: 'wasm', fuse: true, wasm: { threads: 1 }, where: ['browser', 'node'] },
+  { id: 'ours-wasm-baseline', family: 'ours', backend: 'wasm', fuse: true, wasm: { threads: 1, simd: 'baseline' }, where: ['browser', 'node'] },
   { id: 'tfjs-webgpu', family: 'tfjs', backend: 'webgpu', where: ['browser'] },
   { id: 'tfjs-webgl', family: 'tfjs', backend: 'webgl', where: ['browser'] },
   { id: 'tfjs-wasm', family: 'tfjs', backend: 'wasm', where: ['browser', 'node'] },

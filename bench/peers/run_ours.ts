@@ -64,7 +64,7 @@ export const createOursRunner: RunnerFactory = async (job, host, inputs) => {
 
   let rt;
   try {
-    rt = await createRuntime({ backend: config.backend as RuntimeOptions['backend'] });
+    rt = await createRuntime({ backend: config.backend as RuntimeOptions['backend'], ...(config.wasm ? { wasm: config.wasm } : {}) });
   } catch (e) {
     const msg = (e as Error).message;
     if (config.backend === 'wasm' && /invalid option 'backend'|wasm/i.test(msg)) throw new SkipError(`our wasm backend is not available yet: ${msg}`);
@@ -79,7 +79,7 @@ export const createOursRunner: RunnerFactory = async (job, host, inputs) => {
   return {
     layout: 'nhwc',
     dispatches: m.stats.dispatches,
-    info: { backend: rt.backend, reason: rt.reason, fuse: config.fuse ?? true, blockFusion: m.blockFusion !== null, dispatches: m.stats.dispatches, ...(rt.gpu ? { adapter: rt.gpu.adapterName } : {}) },
+    info: { backend: rt.backend, reason: rt.reason, fuse: config.fuse ?? true, blockFusion: m.blockFusion !== null, dispatches: m.stats.dispatches, ...(rt.gpu ? { adapter: rt.gpu.adapterName } : {}), ...(rt.wasm ? { wasmThreads: rt.wasm.threads, wasmVariant: rt.wasm.variant } : {}) },
     async run() {
       const outs = await m.runAll(inputs.nhwc);
       const y = outs[model.compareOutput];

@@ -10,7 +10,8 @@
 import { describe, expect, test } from 'vitest';
 import type { Plan, PlanStep, BindingRef } from '../../src/graph/plan.js';
 import { WasmExecutor } from '../../src/backends/wasm/executor.js';
-import { NO_CLAMP, type KernelName, type ParamValues } from '../../src/kernels/spec.js';
+import { NO_CLAMP, RESIZE_MODES, type KernelName, type ParamValues } from '../../src/kernels/spec.js';
+import { packResize } from '../../src/kernels/resize.js';
 import { mulberry32, packArena, randomArray, expectClose, type ConvCase } from '../helpers/run_kernel.js';
 import { convOutSize } from '../../src/graph/shapes.js';
 import { CPU_KERNELS } from '../../src/kernels/cpu/index.js';
@@ -32,7 +33,7 @@ interface OneStep {
 }
 
 /** Runs one step in WASM (each binding in its own slot; output prefilled with NaN) and with the TS twin. */
-async function runBoth(c: OneStep, tsKernels: string[] = []): Promise<{ wasm: Float32Array; ts: Float32Array }> {
+async function runBoth(c: OneStep, tsKernels: string[] = [], exOpts: { threads?: number; relaxed?: boolean; minSplitMacs?: number } = {}): Promise<{ wasm: Float32Array; ts: Float32Array }> {
   const names = Object.keys(c.inputs).filter((k) => k !== 'weights');
   const sizes = [...names.map((n) => c.inputs[n]!.length), c.outputLength];
   const bindings: Record<string, BindingRef> = {};
@@ -52,7 +53,7 @@ async function runBoth(c: OneStep, tsKernels: string[] = []): Promise<{ wasm: Fl
     weights: c.inputs.weights ?? new Float32Array(4),
     stats: { dispatches: 1, arenaBytes: 0, weightBytes: 0, macs: 0, params: 0 },
   };
-  const ex = await WasmExecutor.create(plan, { tsKernels });
+  const ex = await WasmExecutor.create(plan, { tsKernels, ...exOpts });
   names.forEach((n, i) => ex.slot(i).set(c.inputs[n]!));
   ex.slot(names.length).fill(NaN);
   const [wasm] = ex.run(c.inputs[names[0]]!);
@@ -289,4 +290,101 @@ test('a kernel run as its TypeScript twin on views of WASM memory gives the twin
   };
   const { wasm, ts } = await runBoth(c, ['depthwise']);
   expect(wasm).toEqual(ts);
+});
+
+describe('decoder ops (decoder.c): conv_transpose and resize, one thread and split over a pool', () => {
+  const rnd = mulberry32(4242);
+  const variants = [{}, { threads: 2, minSplitMacs: 0 }, { threads: 3, minSplitMacs: 0, relaxed: true }];
+  const ctCases = [
+    { inH: 5, inW: 7, ic: 8, oc: 4, k: 2, s: 2, pad: 0, act: 0, res: false },
+    { inH: 6, inW: 5, ic: 12, oc: 8, k: 3, s: 2, pad: 1, act: 3, res: true },
+    { inH: 4, inW: 4, ic: 4, oc: 12, k: 4, s: 2, pad: 1, act: 1, res: false },
+    { inH: 3, inW: 5, ic: 16, oc: 4, k: 3, s: 1, pad: 1, act: 5, res: true },
+  ];
+  for (const c of ctCases) {
+    test(`conv_transpose ${c.inH}x${c.inW}x${c.ic} -> ${c.oc} k${c.k} s${c.s} p${c.pad} act${c.act}${c.res ? ' +res' : ''}`, async () => {
+      const outH = (c.inH - 1) * c.s - 2 * c.pad + c.k;
+      const outW = (c.inW - 1) * c.s - 2 * c.pad + c.k;
+      const [ic4, oc4] = [c4of(c.ic), c4of(c.oc)];
+      const wFloats = c.k * c.k * ic4 * oc4 * 16;
+      const weights = randomArray(rnd, 4 + wFloats + oc4 * 4, -0.5, 0.5);
+      const step: OneStep = {
+        kernel: 'conv_transpose',
+        overrides: { ACT: c.act, HAS_RES: c.res ? 1 : 0 },
+        params: {
+          in_h: c.inH, in_w: c.inW, in_c4: ic4, out_h: outH, out_w: outW, out_c4: oc4, kh: c.k, kw: c.k, stride_h: c.s, stride_w: c.s,
+          pad_t: c.pad, pad_l: c.pad, w_offset: 1, b_offset: 1 + wFloats / 4, ...NOCLAMP, post_lo: -NO_CLAMP, post_hi: NO_CLAMP,
+        },
+        inputs: { input: randomArray(rnd, c.inH * c.inW * ic4 * 4), weights, ...(c.res ? { residual: randomArray(rnd, outH * outW * oc4 * 4) } : {}) },
+        dummies: c.res ? [] : ['residual'],
+        outputLength: outH * outW * oc4 * 4,
+      };
+      for (const v of variants) {
+        const { wasm, ts } = await runBoth(step, [], v);
+        expectClose(wasm, ts, `conv_transpose ${JSON.stringify(v)}`);
+        expect(ts.some((x) => x !== 0)).toBe(true);
+      }
+    });
+  }
+  for (const [mode, inH, inW, outH, outW, c] of [
+    ['bilinear', 5, 7, 11, 9, 8],
+    ['bilinear', 8, 8, 16, 16, 4],
+    ['nearest', 4, 6, 8, 13, 12],
+    ['bilinear', 9, 9, 4, 5, 16],
+  ] as const) {
+    test(`resize ${mode} ${inH}x${inW} -> ${outH}x${outW} x${c}`, async () => {
+      const half = (d: number, i: number, o: number): number => ((d + 0.5) * i) / o - 0.5;
+      const tab = packResize(inH, inW, outH, outW, mode, half);
+      const step: OneStep = {
+        kernel: 'resize',
+        overrides: { MODE: RESIZE_MODES[mode] },
+        params: { in_h: inH, in_w: inW, out_h: outH, out_w: outW, c4: c / 4, w_offset: 1 },
+        inputs: { input: randomArray(rnd, inH * inW * c), weights: new Float32Array([0, 0, 0, 0, ...tab]) },
+        outputLength: outH * outW * c,
+      };
+      for (const v of variants) {
+        const { wasm, ts } = await runBoth(step, [], v);
+        expectClose(wasm, ts, `resize ${JSON.stringify(v)}`);
+      }
+    });
+  }
+  test('concat of 3 inputs (5 + 8 + 3 channels, unaligned offsets) and of 2', async () => {
+    const pixels = 37;
+    for (const chans of [[5, 8, 3], [4, 12]]) {
+      const offs = chans.map((_, i) => chans.slice(0, i).reduce((a, b) => a + b, 0));
+      const outC4 = c4of(chans.reduce((a, b) => a + b, 0));
+      const params: Record<string, number> = { pixels, out_c4: outC4, q_lo: 0, q_count: outC4 };
+      const inputs: Record<string, Float32Array> = {};
+      for (let k = 0; k < 4; k++) {
+        params[`in${k}_off`] = offs[k] ?? 0;
+        params[`in${k}_c`] = chans[k] ?? 0;
+        params[`in${k}_c4`] = chans[k] ? c4of(chans[k]) : 0;
+        if (chans[k]) {
+          const a = randomArray(rnd, pixels * c4of(chans[k]) * 4);
+          for (let p = 0; p < pixels; p++) for (let j = chans[k]; j < c4of(chans[k]) * 4; j++) a[p * c4of(chans[k]) * 4 + j] = 0;
+          inputs[`in${k}`] = a;
+        }
+      }
+      const step: OneStep = { kernel: 'concat', overrides: {}, params, inputs, dummies: [0, 1, 2, 3].filter((k) => !chans[k]).map((k) => `in${k}`), outputLength: pixels * outC4 * 4 };
+      for (const v of variants) {
+        const { wasm, ts } = await runBoth(step, [], v);
+        expect(wasm, `concat ${chans.join('+')} ${JSON.stringify(v)}`).toEqual(ts);
+      }
+    }
+  });
+  test('pad (value 0.25, asymmetric, 6 real of 8 channels)', async () => {
+    const [inH, inW, C, c, pt, pl, outH, outW] = [5, 6, 8, 6, 1, 2, 8, 9];
+    const input = randomArray(rnd, inH * inW * C);
+    const step: OneStep = {
+      kernel: 'pad',
+      overrides: {},
+      params: { in_h: inH, in_w: inW, out_h: outH, out_w: outW, c4: C / 4, c, pad_t: pt, pad_l: pl, value: 0.25 },
+      inputs: { input },
+      outputLength: outH * outW * C,
+    };
+    for (const v of variants) {
+      const { wasm, ts } = await runBoth(step, [], v);
+      expect(wasm, `pad ${JSON.stringify(v)}`).toEqual(ts);
+    }
+  });
 });

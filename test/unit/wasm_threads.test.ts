@@ -17,6 +17,12 @@ import { CpuExecutor } from '../../src/backends/cpu/executor.js';
 import { resolveWasmConfig, wasmRelaxedSimdSupported } from '../../src/backends/wasm/loader.js';
 import { padChannels } from '../../src/graph/layout.js';
 import { argmax, compare, seededInput } from '../helpers/compare.js';
+import { readFileSync } from 'node:fs';
+import { importTflite } from '../../src/import/tflite.js';
+import { importOnnx } from '../../src/import/onnx.js';
+import { preprocessImage } from '../../src/model/preprocess.js';
+import { IMAGES, loadImage } from '../helpers/images.js';
+import { assetPath } from '../helpers/assets.js';
 
 function expectAgree(y: Float32Array, ref: Float32Array, what: string): void {
   const cmp = compare(y, ref, 1e-3, 1e-3);
@@ -79,6 +85,40 @@ describe('threads x relaxed SIMD vs the TypeScript CPU path', () => {
       three.dispose();
     }
   });
+});
+
+describe('real decoder models on wasm (conv_transpose / resize in C, split over threads) vs the CPU path', () => {
+  const models = [
+    { label: 'MediaPipe selfie 256 (tflite)', src: () => importTflite(new Uint8Array(readFileSync(assetPath('selfie_segmentation.tflite'))), 'selfie_segmentation.tflite'), allWasm: true },
+    { label: 'MediaPipe selfie landscape 144x256 (tflite)', src: () => importTflite(new Uint8Array(readFileSync(assetPath('selfie_segmentation_landscape.tflite'))), 'selfie_segmentation_landscape.tflite'), allWasm: true },
+    { label: 'PP-OCR text detector 128 (onnx)', src: () => importOnnx(new Uint8Array(readFileSync(assetPath('ch_mobile_v1.1_det.onnx'))), 'ch_mobile_v1.1_det.onnx', { inputHeight: 128, inputWidth: 128 }), allWasm: false },
+  ];
+  for (const m of models) {
+    it(m.label, async () => {
+      const src = m.src();
+      const plan = planSource(src);
+      const x = preprocessImage(loadImage(`${IMAGES}/astronaut.png`), src.preprocess!);
+      const xp = padChannels(x, plan.input.h * plan.input.w, 3);
+      const ref = new CpuExecutor(plan).run(xp)[0];
+      const kernels = new Set(plan.steps.map((s) => s.kernel));
+      expect(kernels.has('conv_transpose') || kernels.has('resize'), [...kernels].join(',')).toBe(true);
+      for (const opts of [{}, { threads: 2, relaxed: true }]) {
+        const ex = await WasmExecutor.create(plan, opts);
+        try {
+          const twins = plan.steps.filter((_, i) => !ex.wasmSteps[i]).map((s) => s.kernel);
+          // the decoder ops run in C now; anything else left as a TS twin is named here
+          expect(twins.filter((k) => k === 'conv_transpose' || k === 'resize'), `${m.label}: TS twins ${twins.join(',')}`).toEqual([]);
+          if (m.allWasm) expect(twins, m.label).toEqual([]);
+          const y = ex.run(xp)[0];
+          const cmp = compare(y, ref, 1e-3, 1e-3);
+          expect(cmp.refMaxAbs, m.label).toBeGreaterThan(0.05);
+          expect(cmp.maxAbs, `${m.label} ${JSON.stringify(opts)}`).toBeLessThan(1e-3);
+        } finally {
+          ex.dispose();
+        }
+      }
+    });
+  }
 });
 
 describe('runtime options', () => {

@@ -10,9 +10,9 @@
 import type { BindingRef, Plan, PlanStep } from '../../graph/plan.js';
 import { tensorFloats } from '../../graph/layout.js';
 import { CPU_KERNELS } from '../../kernels/cpu/index.js';
-import { NO_CLAMP } from '../../kernels/spec.js';
+import { NO_CLAMP, RESIZE_MODES } from '../../kernels/spec.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
-import { ThreadPool, WORKER_STACK_BYTES, controlWords } from './pool.js';
+import { ThreadPool, WORKER_STACK_BYTES, controlWords, type PoolFn } from './pool.js';
 import { conv2dPackedFloats, depthwisePackedFloats, gemmPackedFloats, packConv2dWasm, packDepthwiseWasm, packGemmWasm } from './pack.js';
 
 const PAGE = 65536;
@@ -43,7 +43,7 @@ interface Prepared {
   weights: { floats: number; pack: (dst: Float32Array) => void }[];
   /** the parameter block, given the byte addresses of this step's packed weights */
   params: (w: number[]) => Word[];
-  fn: keyof Pick<WasmKernelExports, 'pointwise' | 'depthwise' | 'conv2d' | 'global_pool' | 'squeeze_excite' | 'elementwise'>;
+  fn: keyof Pick<WasmKernelExports, 'pointwise' | 'depthwise' | 'conv2d' | 'global_pool' | 'squeeze_excite' | 'elementwise' | 'conv_transpose' | 'resize' | 'concat' | 'pad'>;
 }
 
 export interface WasmExecutorOptions {
@@ -56,6 +56,17 @@ export interface WasmExecutorOptions {
   /** steps with fewer MACs than this run on the calling thread only (default 150,000) */
   minSplitMacs?: number;
 }
+
+/** the row-range export of each kernel the pool can split */
+const SPLIT_FNS: Partial<Record<Prepared['fn'], PoolFn>> = {
+  pointwise: 'pointwise_rows',
+  depthwise: 'depthwise_rows',
+  conv2d: 'conv2d_rows',
+  conv_transpose: 'conv_transpose_rows',
+  resize: 'resize_rows',
+  concat: 'concat_rows',
+  pad: 'pad_rows',
+};
 
 /** Below this many MACs a step costs less than waking the other threads (measured: ~2-5 us per split). */
 const MIN_SPLIT_MACS = 150_000;
@@ -197,6 +208,55 @@ export class WasmExecutor {
             },
           };
         }
+        case 'conv_transpose': {
+          const [IC, OC, T] = [p.in_c4 * 4, p.out_c4 * 4, p.kh * p.kw];
+          const wFloats = T * p.in_c4 * p.out_c4 * 16;
+          return {
+            fn: 'conv_transpose',
+            // the plan's own layout, after the bias (decoder.c)
+            weights: [
+              {
+                floats: OC + wFloats,
+                pack: (d) => {
+                  d.set(W.subarray(p.b_offset * 4, p.b_offset * 4 + OC), 0);
+                  d.set(W.subarray(p.w_offset * 4, p.w_offset * 4 + wFloats), OC);
+                },
+              },
+            ],
+            params: ([w]) => [
+              p.in_h, p.in_w, IC, p.out_h, p.out_w, OC, p.stride_h, p.stride_w, p.pad_t, p.pad_l, p.kh, p.kw,
+              ptr(B.input, 'input'), w, o.HAS_RES === 1 ? ptr(B.residual, 'residual') : 0, ptr(B.output, 'output'),
+              ...epi(o.ACT, p.clamp_lo, p.clamp_hi, p.post_lo, p.post_hi),
+            ],
+          };
+        }
+        case 'resize': {
+          const tab = (p.out_h + p.out_w) * 4;
+          if (o.MODE !== RESIZE_MODES.bilinear && o.MODE !== RESIZE_MODES.nearest) return null;
+          return {
+            fn: 'resize',
+            weights: [{ floats: tab, pack: (d) => d.set(W.subarray(p.w_offset * 4, p.w_offset * 4 + tab)) }],
+            params: ([t]) => [p.in_h, p.in_w, p.out_h, p.out_w, p.c4 * 4, o.MODE === RESIZE_MODES.nearest ? 1 : 0, ptr(B.input, 'input'), t, ptr(B.output, 'output')],
+          };
+        }
+        case 'concat': {
+          const ks = [0, 1, 2, 3];
+          return {
+            fn: 'concat',
+            weights: [],
+            params: () => [
+              p.pixels, p.out_c4, p.q_lo, p.q_count,
+              ...ks.map((k) => p[`in${k}_off`]), ...ks.map((k) => p[`in${k}_c`]), ...ks.map((k) => p[`in${k}_c4`]),
+              ...ks.map((k) => (p[`in${k}_c`] > 0 ? ptr(B[`in${k}`], `in${k}`) : 0)), ptr(B.output, 'output'),
+            ],
+          };
+        }
+        case 'pad':
+          return {
+            fn: 'pad',
+            weights: [],
+            params: () => [p.in_h, p.in_w, p.out_h, p.out_w, p.c4 * 4, p.c, p.pad_t, p.pad_l, { f: p.value }, ptr(B.input, 'input'), ptr(B.output, 'output')],
+          };
         case 'global_pool':
           return { fn: 'global_pool', weights: [], params: () => [p.pixels, p.c4 * 4, ptr(B.input, 'input'), ptr(B.output, 'output')] };
         case 'elementwise':
@@ -259,18 +319,17 @@ export class WasmExecutor {
       });
       const fn = ex[pr.fn] as (p: number) => void;
       const at = paramPtrs[i];
-      const rows = pr.fn === 'pointwise' ? s.params.pixels : pr.fn === 'depthwise' || pr.fn === 'conv2d' ? s.params.out_h : 0;
-      const grain = pr.fn === 'pointwise' ? 4 : 1;
-      if (threads > 1 && rows >= 2 * grain && s.macs >= minSplit) {
-        // split by pixel rows (pointwise) or output rows (depthwise, conv2d) across the pool
+      const rowsFn = SPLIT_FNS[pr.fn];
+      const rows = pr.fn === 'pointwise' || pr.fn === 'concat' ? s.params.pixels : rowsFn ? s.params.out_h : 0;
+      const grain = pr.fn === 'pointwise' ? 4 : pr.fn === 'concat' ? 16 : 1;
+      // the data-movement ops have no MACs: their work is their output size
+      const work =
+        pr.fn === 'resize' || pr.fn === 'pad' ? s.params.out_h * s.params.out_w * s.params.c4 * 4 : pr.fn === 'concat' ? s.params.pixels * s.params.q_count * 4 : s.macs;
+      if (threads > 1 && rowsFn && rows >= 2 * grain && work >= minSplit) {
+        // split by pixel rows (pointwise) or output rows (the others) across the pool
         splitSteps++;
-        const own =
-          pr.fn === 'pointwise'
-            ? (a: number, b: number) => ex.pointwise_rows(at, a, b)
-            : pr.fn === 'depthwise'
-              ? (a: number, b: number) => ex.depthwise_rows(at, a, b)
-              : (a: number, b: number) => ex.conv2d_rows(at, a, b);
-        const rowsFn = pr.fn === 'pointwise' ? 'pointwise_rows' : pr.fn === 'depthwise' ? 'depthwise_rows' : 'conv2d_rows';
+        const rowExport = ex[rowsFn] as (params: number, r0: number, r1: number) => void;
+        const own = (a: number, b: number): void => rowExport(at, a, b);
         runs.push(() => {
           const pool = poolRef.pool;
           if (!pool) return fn(at);

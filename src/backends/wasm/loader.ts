@@ -20,6 +20,14 @@ export interface WasmKernelExports {
   pointwise_rows(params: number, m0: number, m1: number): void;
   depthwise_rows(params: number, y0: number, y1: number): void;
   conv2d_rows(params: number, y0: number, y1: number): void;
+  conv_transpose(params: number): void;
+  conv_transpose_rows(params: number, y0: number, y1: number): void;
+  resize(params: number): void;
+  resize_rows(params: number, y0: number, y1: number): void;
+  concat(params: number): void;
+  concat_rows(params: number, p0: number, p1: number): void;
+  pad(params: number): void;
+  pad_rows(params: number, y0: number, y1: number): void;
   pointwise_scratch_floats(m: number, k: number, n: number, scaleClamp: number): number;
   depthwise(params: number): void;
   conv2d(params: number): void;
