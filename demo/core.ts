@@ -4,8 +4,7 @@
  * (size, width, resolution, backend, minimalistic, seed, autorun) fill the form; the e2e test
  * reads `window.__result`.
  */
-import { createRuntime, mobilenetV3 } from '../src/index.js';
-import { Rng } from '../src/graph/rng.js';
+import { createRuntime, mobilenetV3, Rng } from '../src/index.js';
 
 const form = document.getElementById('form') as HTMLFormElement;
 const status = document.getElementById('status')!;

@@ -23,12 +23,13 @@ export { ssdlite, buildSsdliteGraph, postprocessDetections, detections } from '.
 export type { SsdliteOptions, SsdHeadInfo, DetectionSource, Detection as SsdDetection, DetectionResult } from './heads/detection.js';
 export { torchvisionDefaultBoxes, tfSsdAnchors } from './heads/anchors.js';
 export { nms, batchedNms, iou } from './heads/nms.js';
+export { Rng } from './graph/rng.js';
 export { COCO_CATEGORIES_91 } from './heads/coco_labels.js';
 export { importTflite } from './import/tflite.js';
 export { importOnnx } from './import/onnx.js';
 export { importTfjs } from './import/tfjs.js';
-export { decodeOutputs } from './heads/decode.js';
-export type { Decoded, DecodeContext, DetectionOut, MaskOut } from './heads/decode.js';
+export { decodeOutputs, maskBytes } from './heads/decode.js';
+export type { Decoded, DecodeContext, DetectionOut, MaskOut, MaskBytes } from './heads/decode.js';
 export { topK, softmax } from './heads/classification.js';
 export { decodeCenterNet } from './heads/centernet.js';
 export { rvmNativeGraph } from './heads/rvm_weights.js';
@@ -36,3 +37,5 @@ export type { FrameSource, FrameOptions, FrameResult, FrameTimings, FramePath, F
 export { FRAME_PATH_TEXT } from './frame/types.js';
 export { frameRegion } from './frame/runner.js';
 export type { FrameStream, StreamOptions, StreamSource, StreamStats, FrameClock } from './frame/stream.js';
+export { MaskOverlay, createMaskOverlay, MASK_PALETTE } from './frame/overlay.js';
+export type { MaskOverlayOptions, MaskOverlayModel, MaskTarget, MaskValues } from './frame/overlay.js';

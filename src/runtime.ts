@@ -212,7 +212,8 @@ export class Model {
    * decodes it for the model's task. On webgpu the preprocessing is a GPU pass in the same
    * submit as the network, fed by the fastest path the browser accepts (`result.framePath`);
    * on wasm / cpu it runs on the CPU. See FrameOptions for the region of interest, labels,
-   * keeping outputs on the GPU and recording your own commands in the same submit.
+   * keeping outputs on the GPU and recording your own commands in the same submit (e.g. a
+   * segmentation mask drawn by createMaskOverlay, src/frame/overlay.ts).
    */
   runFrame(source: FrameSource, opts?: FrameOptions): Promise<FrameResult> {
     if (this.disposed) return Promise.reject(new Error(`model '${this.name}' was disposed`));

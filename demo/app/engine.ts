@@ -1,47 +1,82 @@
 /**
- * The demo's inference engine: one runtime, at most one live model, the frame path and the
- * task decoding. It runs in a Web Worker (engine_worker.ts) or, where workers are not
- * usable, on the page itself; the page talks to both through the same methods.
+ * The demo's inference engine: one runtime, at most one live model, and each frame through
+ * the library's public frame API (model.runFrame). It runs in a Web Worker (engine_worker.ts)
+ * or, where workers are not usable, on the page itself; the page talks to both through the
+ * same methods.
  *
- * Per frame (DESIGN.md section 4), chosen at run time, falling back on the first failure:
- *   GPU backend: 'external'  importExternalTexture(VideoFrame) -> GPU preprocess -> network
- *                'bitmap'    createImageBitmap -> copyExternalImageToTexture -> GPU preprocess
- *                'canvas'    canvas getImageData -> CPU preprocess -> writeBuffer
- *   CPU / wasm:  'canvas'    canvas getImageData -> CPU preprocess -> network
- * all in one submit on the GPU, with timestamp queries (when the device has them) around the
- * preprocess pass and the network pass. Only one frame is in flight: the page drops frames
- * that arrive meanwhile. Every operation is serialized.
+ * Per frame the library picks the path (FRAME_PATH_TEXT): on WebGPU importExternalTexture
+ * (VideoFrame) -> copyExternalImageToTexture -> CPU pixels, the preprocess pass and the
+ * network in one submit, GPU timestamps where the device has them; on wasm / cpu the CPU
+ * preprocessing. Segmentation masks on WebGPU stay on the GPU: a MaskOverlay draws them,
+ * tinted, onto the page's mask layer (an OffscreenCanvas) in the same submit; readMask() reads
+ * the last one back only when the page asks (its coverage figure, tests). Where drawing into a
+ * WebGPU canvas loses the device (headless chromium on SwiftShader), a probe at setBackend
+ * finds out before any model loads, and masks are read back and drawn on the CPU instead.
+ * Only one frame is in flight: the page drops frames that arrive meanwhile. Every operation
+ * is serialized.
  */
-import { createRuntime, type Runtime, type Model, type Backend, type ModelSource } from '../../src/runtime.js';
-import { preprocessImage, type ImageLike } from '../../src/model/preprocess.js';
-import { padChannels } from '../../src/graph/layout.js';
-import { FramePreprocessor, type FrameRoi, type FrameSourceKind } from '../../src/backends/webgpu/frame_preprocess.js';
+import {
+  createRuntime,
+  createMaskOverlay,
+  decodeOutputs,
+  maskBytes,
+  FRAME_PATH_TEXT,
+  type Runtime,
+  type Model,
+  type ModelSource,
+  type MaskOverlay,
+  type GpuOutputs,
+  type FrameRegion,
+} from '../../src/index.js';
 import { entry, TASK_OF_MODEL_KIND, type BackendPick, type TaskKind } from './catalogue.js';
 import { loadSource, specKey, type ModelSpec } from './sources.js';
-import { decode, type Decoded } from './decode.js';
-import { runGpu, createTimestamps, destroyTimestamps, TIMESTAMP_RESOURCES, type Timestamps, type GpuRunError } from './gpu_run.js';
-import type { EngineStatus, ModelInfo, FrameRequest, FrameResult, Timings } from './engine_types.js';
-import { PATH_TEXT, type PathState, frameSize, close, roiOf } from './frame_path.js';
+import { toPage, type MaskResult } from './decode.js';
+import type { EngineStatus, ModelInfo, FrameRequest, FrameResult } from './engine_types.js';
+import { frameSize, close } from './frame_path.js';
+
+/** The mask formats the GPU overlay draws (a one-channel score map); others are decoded on the CPU. */
+const GPU_MASK_FORMATS = new Set(['sigmoid-mask', 'db-probability']);
+
+/**
+ * Draws one clear pass into the mask layer with `device`; false when that loses the device (seen
+ * with headless chromium on SwiftShader, where any WebGPU canvas takes every device of the page
+ * down with it), with why.
+ */
+async function probeMaskLayer(device: GPUDevice, canvas: OffscreenCanvas): Promise<string | null> {
+  try {
+    const ctx = canvas.getContext('webgpu');
+    if (!ctx) return 'no WebGPU context for the canvas';
+    ctx.configure({ device, format: navigator.gpu.getPreferredCanvasFormat(), alphaMode: 'premultiplied' });
+    const e = device.createCommandEncoder();
+    e.beginRenderPass({ colorAttachments: [{ view: ctx.getCurrentTexture().createView(), loadOp: 'clear', clearValue: { r: 0, g: 0, b: 0, a: 0 }, storeOp: 'store' }] }).end();
+    device.queue.submit([e.finish()]);
+    const lost = await Promise.race([device.lost.then((i) => i.message || i.reason), device.queue.onSubmittedWorkDone().then(() => null, (x: unknown) => (x as Error).message)]);
+    return lost === null ? null : `drawing into the canvas lost the GPU device (${lost})`;
+  } catch (x) {
+    return (x as Error).message;
+  }
+}
 
 export class Engine {
-  /** set when importExternalTexture was followed by a device loss (kept across runtimes) */
-  static externalBanned: string | null = null;
+  /** why the GPU mask layer is not used (it broke the device once; kept across runtimes) */
+  static maskLayerBroken: string | null = null;
   private rt: Runtime | null = null;
   private model: Model | null = null;
   private info: ModelInfo | null = null;
-  private head: { kind: string } | undefined;
   private sources = new Map<string, ModelSource>();
-  private pre: FramePreprocessor | null = null;
-  private ts: Timestamps | null = null;
   private lost: string | null = null;
   private labels: string[] | null = null;
   private labelsTried = false;
-  private path: Record<FrameSourceKind, PathState> = { external: 'untried', bitmap: 'untried' };
   private lastPath = '';
-  private canvas: OffscreenCanvas | HTMLCanvasElement | null = null;
+  private lastNotes: string[] = [];
   private serial: Promise<unknown> = Promise.resolve();
-  /** loseDevice() was called: a loss that says nothing about the zero-copy path */
-  private simulatedLoss = false;
+  /** the page's mask layer (transferred OffscreenCanvas), its WebGPU context and the device it is configured for */
+  private maskCanvas: OffscreenCanvas | null = null;
+  private maskContext: GPUCanvasContext | null = null;
+  private maskDevice: GPUDevice | null = null;
+  private overlay: MaskOverlay | null = null;
+  /** the last GPU-drawn mask's outputs (valid until the next frame), for readMask() */
+  private lastGpuMask: { model: Model; outputs: GpuOutputs; roi: FrameRegion } | null = null;
 
   constructor(
     readonly thread: 'worker' | 'main',
@@ -56,6 +91,15 @@ export class Engine {
     return r;
   }
 
+  /** The page's mask layer: segmentation masks are drawn into it on the GPU (webgpu backend). */
+  setMaskCanvas(canvas: OffscreenCanvas): Promise<void> {
+    return this.queue(async () => {
+      this.maskCanvas = canvas;
+      this.maskContext = null;
+      this.maskDevice = null;
+    });
+  }
+
   /** Creates the runtime for a backend choice (disposing the old one and its model). */
   setBackend(pick: BackendPick): Promise<EngineStatus> {
     return this.queue(async () => {
@@ -63,19 +107,32 @@ export class Engine {
       this.rt?.dispose();
       this.rt = null;
       this.lost = null;
-      this.simulatedLoss = false;
-      this.path = { external: Engine.externalBanned ? { failed: Engine.externalBanned } : 'untried', bitmap: 'untried' };
-      const rt = await createRuntime({ backend: pick });
+      this.lastNotes = [];
+      let rt = await createRuntime({ backend: pick });
+      if (rt.backend === 'webgpu' && this.maskCanvas && !Engine.maskLayerBroken && rt.gpu) {
+        // the GPU mask layer is tried once, before any model: where it breaks the device, masks are read back and drawn on the CPU
+        const why = await probeMaskLayer(rt.gpu.device, this.maskCanvas);
+        if (why) {
+          Engine.maskLayerBroken = why;
+          rt.dispose();
+          // the browser gives no adapter for a moment after such a loss
+          for (let k = 0; ; k++) {
+            try {
+              rt = await createRuntime({ backend: pick });
+              break;
+            } catch (e) {
+              if (k >= 5) throw e;
+              await new Promise((r) => setTimeout(r, 300 * (k + 1)));
+            }
+          }
+        } else this.maskDevice = rt.gpu.device;
+      }
       this.rt = rt;
       const device = rt.gpu?.device;
       if (device) {
         void device.lost.then((i) => {
-          if (this.rt === rt && i.reason !== 'destroyed') this.lost = i.message || 'unknown reason';
+          if (this.rt === rt && i.reason !== 'destroyed') this.lost ??= i.message || 'unknown reason';
         });
-        this.pre = new FramePreprocessor(device);
-        if (device.features.has('timestamp-query')) {
-          this.ts = createTimestamps(device);
-        }
       }
       return this.statusNow();
     });
@@ -92,7 +149,8 @@ export class Engine {
   async loseDevice(): Promise<boolean> {
     const device = this.rt?.gpu?.device;
     if (!device) return false;
-    this.simulatedLoss = true;
+    // the runtime would quietly replace the device at the next run; the page restarts it instead
+    this.lost ??= 'device.destroy() from the page';
     device.destroy();
     return true;
   }
@@ -100,50 +158,32 @@ export class Engine {
   private statusNow(): EngineStatus {
     const rt = this.rt;
     const modelGpuBuffers = this.model?.gpuBuffers ?? 0;
-    const own = (this.pre?.resourceCount ?? 0) + (this.ts ? TIMESTAMP_RESOURCES : 0);
-    const gpuPre = this.gpuPreprocessUsable();
-    const notes: string[] = [];
-    for (const k of ['external', 'bitmap'] as const) {
-      const s = this.path[k];
-      if (typeof s === 'object') notes.push(`${k === 'external' ? 'importExternalTexture' : 'copyExternalImageToTexture'} failed: ${s.failed}`);
-    }
+    const notes = [...this.lastNotes];
     if (rt && rt.backend !== 'webgpu') notes.push(`the ${rt.backend} backend reads pixels on the CPU`);
+    if (rt?.backend === 'webgpu' && Engine.maskLayerBroken && this.info?.task === 'segment') notes.push(`GPU mask layer not used: ${Engine.maskLayerBroken}; masks are read back and drawn on the CPU`);
+    const gpu = rt?.backend === 'webgpu';
+    const external = !this.lastNotes.some((n) => /^external /.test(n));
     return {
       thread: this.thread,
       backend: rt?.backend ?? null,
       reason: rt?.reason ?? 'no runtime yet',
       adapter: rt?.gpu?.adapterName ?? null,
-      timestampQuery: !!this.ts,
-      liveGpuBuffers: modelGpuBuffers + own,
+      timestampQuery: !!rt?.gpu?.device.features.has('timestamp-query'),
+      liveGpuBuffers: modelGpuBuffers + (this.overlay?.resourceCount ?? 0),
       modelGpuBuffers,
-      framePath: this.lastPath || this.nextPathText(gpuPre),
+      framePath: this.lastPath || (rt ? FRAME_PATH_TEXT[gpu ? (external ? 'external' : 'copy') : 'pixels'] : ''),
       pathNotes: notes,
-      acceptsVideoFrame: gpuPre && typeof VideoFrame === 'function' && typeof this.path.external !== 'object',
+      acceptsVideoFrame: gpu && typeof VideoFrame === 'function' && external,
     };
-  }
-
-  private nextPathText(gpuPre: boolean): string {
-    if (!this.rt) return '';
-    if (!gpuPre) return PATH_TEXT[this.rt.backend === 'webgpu' ? 'canvas-gpu' : 'canvas'];
-    return PATH_TEXT[typeof this.path.external === 'object' ? (typeof this.path.bitmap === 'object' ? 'canvas-gpu' : 'bitmap') : 'external'];
-  }
-
-  /** the model can take its input from the GPU preprocess pass */
-  private gpuPreprocessUsable(): boolean {
-    const m = this.model;
-    if (!m || !m.gpuExecutor || !this.pre || !m.preprocess) return false;
-    const i = m.plan.input;
-    return i.c === 3 && i.h === m.preprocess.height && i.w === m.preprocess.width && typeof this.path.bitmap !== 'object';
   }
 
   private releaseGpu(): void {
     this.model?.dispose();
     this.model = null;
     this.info = null;
-    this.pre?.dispose();
-    this.pre = null;
-    destroyTimestamps(this.ts);
-    this.ts = null;
+    this.overlay?.dispose();
+    this.overlay = null;
+    this.lastGpuMask = null;
     this.lastPath = '';
   }
 
@@ -175,14 +215,16 @@ export class Engine {
       const old = this.model;
       this.model = model;
       old?.dispose();
-      this.head = (source as { head?: { kind: string } }).head;
+      this.overlay?.dispose();
+      this.overlay = null;
+      this.lastGpuMask = null;
       const note = spec.kind === 'builtin' ? entry(spec.id)!.note : undefined;
       this.info = {
         key,
         name: source.name,
         task: kind,
         format: source.task && 'format' in source.task ? source.task.format : (source.task?.kind ?? ''),
-        input: { h: model.plan.input.h, w: model.plan.input.w },
+        input: { h: model.inputShape.h, w: model.inputShape.w },
         dispatches: model.stats.dispatches,
         params: model.stats.params,
         backend: model.backend,
@@ -210,6 +252,9 @@ export class Engine {
       this.model?.dispose();
       this.model = null;
       this.info = null;
+      this.overlay?.dispose();
+      this.overlay = null;
+      this.lastGpuMask = null;
       return this.statusNow();
     });
   }
@@ -217,118 +262,116 @@ export class Engine {
   /** Runs one frame; the source is closed here. Resolves to null when no model is loaded. */
   frame(req: FrameRequest): Promise<FrameResult | null> {
     return this.queue(async () => {
-      const made: ImageBitmap[] = [];
       try {
-        return await this.frameNow(req, made);
+        return await this.frameNow(req);
       } finally {
         close(req.source);
-        for (const b of made) close(b);
       }
     });
   }
 
-  /** `made`: bitmaps created here, closed by the caller */
-  private async frameNow(req: FrameRequest, made: ImageBitmap[]): Promise<FrameResult | null> {
+  /** ImageNet labels when they fit the model's classes (else "class k") */
+  private labelsFor(model: Model): string[] | undefined {
+    const task = model.task;
+    if (!this.labels || task?.kind !== 'classification') return undefined;
+    return model.plan.outputs[0].c - task.labelOffset === this.labels.length ? this.labels : undefined;
+  }
+
+  /** The GPU mask overlay for this frame, when the mask can stay on the GPU; sizes the mask layer to the frame. */
+  private gpuOverlay(model: Model, info: ModelInfo, size: { width: number; height: number }): MaskOverlay | null {
+    const device = model.device;
+    if (info.task !== 'segment' || !device || !this.maskCanvas || Engine.maskLayerBroken || !GPU_MASK_FORMATS.has(info.format)) return null;
+    this.maskContext ??= this.maskCanvas.getContext('webgpu');
+    if (this.maskDevice !== device || !this.overlay) {
+      if (!this.maskContext) return null;
+      this.maskContext.configure({ device, format: navigator.gpu.getPreferredCanvasFormat(), alphaMode: 'premultiplied' });
+      this.maskDevice = device;
+      this.overlay?.dispose();
+      this.overlay = null;
+    }
+    if (this.maskCanvas.width !== size.width || this.maskCanvas.height !== size.height) {
+      this.maskCanvas.width = size.width;
+      this.maskCanvas.height = size.height;
+    }
+    this.overlay ??= createMaskOverlay(model, this.maskContext!, { format: navigator.gpu.getPreferredCanvasFormat() });
+    return this.overlay;
+  }
+
+  private async frameNow(req: FrameRequest): Promise<FrameResult | null> {
     const model = this.model;
     const info = this.info;
     if (!model || !info) return null;
     if (this.lost) throw new Error(`the GPU device was lost (${this.lost}); choose the backend again or use the CPU path`);
-    const pre = model.preprocess!;
-    const t0 = performance.now();
-    const size = frameSize(req.source);
-    const roi = roiOf(size, req.roi, info.input.w / info.input.h);
-    let outs: Float32Array[] | null = null;
-    let timings: Omit<Timings, 'postMs' | 'totalMs'> | null = null;
-    let pathText = '';
-    let gpuPre = false;
-
-    if (this.gpuPreprocessUsable()) {
-      let source = req.source;
-      const kinds: FrameSourceKind[] = [];
-      if (typeof VideoFrame === 'function' && source instanceof VideoFrame && typeof this.path.external !== 'object') kinds.push('external');
-      kinds.push('bitmap');
-      for (const kind of kinds) {
-        if (kind === 'bitmap' && typeof VideoFrame === 'function' && source instanceof VideoFrame) {
-          // copyExternalImageToTexture refuses camera VideoFrames on some browsers; a bitmap works
-          const bmp = await createImageBitmap(source);
-          made.push(bmp);
-          source = bmp;
-          req = { ...req, source: bmp };
-        }
-        try {
-          const r = await runGpu(model, this.ts, (ts) => this.pre!.prepare(source, kind, pre, roi, ts));
-          this.path[kind] = 'ok';
-          outs = r.outs;
-          timings = r.timings;
-          pathText = PATH_TEXT[kind];
-          gpuPre = true;
-          break;
-        } catch (e) {
-          const msg = (e as Error).message;
-          if (this.lost || (e as GpuRunError).stage === 'run') {
-            // the browser took the frame, then the device broke at the submit (seen with
-            // ANGLE's SwiftShader and importExternalTexture): never use that path again
-            this.lost ??= msg;
-            if (kind === 'external' && !this.simulatedLoss) Engine.externalBanned = `the GPU device broke right after it (${this.lost})`;
-            throw new Error(`the GPU device was lost (${this.lost})`);
-          }
-          this.path[kind] = { failed: msg };
-        }
+    const overlay = this.gpuOverlay(model, info, frameSize(req.source));
+    let r;
+    try {
+      r = await model.runFrame(req.source, { roi: req.roi, labels: this.labelsFor(model), ...(overlay ? { mask: 'gpu' as const, overlay } : {}) });
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/device was lost/.test(msg) || (e as Error).name === 'GpuDeviceLostError') {
+        this.lost ??= msg;
+        if (overlay) Engine.maskLayerBroken ??= `a frame drawing into it lost the GPU device (${msg})`;
+        throw new Error(`the GPU device was lost (${this.lost})`);
       }
+      throw e;
     }
-    if (!outs) {
-      const ta = performance.now();
-      const pixels = this.grab(req.source, roi);
-      const x = preprocessImage(pixels, pre);
-      const preMs = performance.now() - ta;
-      if (model.gpuExecutor) {
-        const i = model.plan.input;
-        const padded = padChannels(x, i.h * i.w, i.c);
-        const r = await runGpu(model, this.ts, () => padded).catch((e: unknown) => {
-          if ((e as GpuRunError).stage !== 'run') throw e;
-          this.lost ??= (e as Error).message;
-          throw new Error(`the GPU device was lost (${this.lost})`);
-        });
-        outs = r.outs;
-        timings = { ...r.timings, preMs };
-        pathText = PATH_TEXT['canvas-gpu'];
-      } else {
-        const tb = performance.now();
-        outs = await model.runAll(x);
-        timings = { preMs, netMs: performance.now() - tb, readMs: null, gpuTimed: false };
-        pathText = PATH_TEXT.canvas;
-      }
+    this.lastPath = FRAME_PATH_TEXT[r.framePath];
+    this.lastNotes = r.pathNotes;
+    const t = r.timings;
+    let page;
+    if (r.gpuOutputs) {
+      const o = r.gpuOutputs.shapes[overlay!.output];
+      this.lastGpuMask = { model, outputs: r.gpuOutputs, roi: r.roi };
+      const mask: MaskResult = { width: o.w, height: o.h, kind: 'probability', gpu: true };
+      page = { mask };
+    } else {
+      this.lastGpuMask = null;
+      const head = model.head as { labels?: readonly string[] } | undefined;
+      page = toPage(r.result, { format: info.format, maskLabels: head?.labels });
     }
-    this.lastPath = pathText;
-    const tp = performance.now();
-    const decoded = decode(outs, { task: model.task, taskKind: info.task, outputs: model.plan.outputs, input: info.input, roi, labels: this.labels, head: this.head });
-    const t1 = performance.now();
     return {
-      ...decoded,
+      ...page,
       modelKey: info.key,
-      frame: size,
-      roi,
-      timings: { ...timings!, postMs: t1 - tp, totalMs: t1 - t0 },
-      path: pathText,
-      dispatches: model.stats.dispatches + (gpuPre ? 1 : 0),
+      frame: r.frame,
+      roi: r.roi,
+      timings: { preMs: t.preprocessMs, netMs: t.networkMs, readMs: model.backend === 'webgpu' ? t.readbackMs : null, postMs: t.postMs, totalMs: t.totalMs, gpuTimed: t.gpuTimestamps },
+      path: this.lastPath,
+      dispatches: r.dispatches,
       status: this.statusNow(),
     };
   }
 
-  /** Pixels of the region of interest, read through a 2D canvas. */
-  private grab(source: ImageBitmap | VideoFrame, roi: FrameRoi): ImageLike {
-    if (!this.canvas) {
-      this.canvas = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(roi.width, roi.height) : document.createElement('canvas');
-    }
-    const c = this.canvas;
-    if (c.width !== roi.width || c.height !== roi.height) {
-      c.width = roi.width;
-      c.height = roi.height;
-    }
-    const ctx = c.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;
-    if (!ctx) throw new Error('this browser gives no 2D canvas context to read camera pixels');
-    ctx.drawImage(source, roi.x, roi.y, roi.width, roi.height, 0, 0, roi.width, roi.height);
-    return ctx.getImageData(0, 0, roi.width, roi.height);
+  /**
+   * The last GPU-drawn mask, read back on demand (the page's coverage figure and tests): the
+   * mask output copied to a staging buffer, then decoded like any CPU mask. null when the last
+   * frame's mask was not left on the GPU.
+   */
+  readMask(): Promise<MaskResult | null> {
+    return this.queue(async () => {
+      const last = this.lastGpuMask;
+      if (!last || last.model !== this.model || !this.overlay) return null;
+      const model = last.model;
+      const device = model.device!;
+      const k = this.overlay.output;
+      const s = last.outputs.shapes[k];
+      const bytes = s.h * s.w * s.c4 * 4;
+      const staging = device.createBuffer({ label: 'demo:mask-read', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      try {
+        const e = device.createCommandEncoder();
+        e.copyBufferToBuffer(last.outputs.buffers[k], 0, staging, 0, bytes);
+        device.queue.submit([e.finish()]);
+        await staging.mapAsync(GPUMapMode.READ);
+        const padded = new Float32Array(staging.getMappedRange().slice(0));
+        const out = new Float32Array(s.h * s.w * s.c);
+        for (let p = 0; p < s.h * s.w; p++) for (let c = 0; c < s.c; c++) out[p * s.c + c] = padded[p * s.c4 + c];
+        const outs = model.plan.outputs.map((_, i) => (i === k ? out : new Float32Array(0)));
+        const d = decodeOutputs(outs, { task: model.task, head: model.head, outputs: model.plan.outputs, image: { width: last.roi.width, height: last.roi.height } });
+        if (d.kind !== 'segmentation') return null;
+        return { ...maskBytes(d.mask), gpu: true };
+      } finally {
+        staging.destroy();
+      }
+    });
   }
 
   dispose(): void {

@@ -6,6 +6,7 @@ import type { Engine } from './engine.js';
 import type { EngineStatus, FrameRequest, FrameResult, ModelInfo } from './engine_types.js';
 import type { BackendPick, TaskKind } from './catalogue.js';
 import type { ModelSpec } from './sources.js';
+import type { MaskResult } from './decode.js';
 
 export interface EngineApi {
   readonly thread: 'worker' | 'main';
@@ -14,6 +15,10 @@ export interface EngineApi {
   setBackend(pick: BackendPick): Promise<EngineStatus>;
   load(spec: ModelSpec, task?: TaskKind): Promise<ModelInfo>;
   frame(req: FrameRequest): Promise<FrameResult | null>;
+  /** hands the page's mask layer to the engine (GPU-drawn masks); the canvas is transferred */
+  setMaskCanvas(canvas: OffscreenCanvas): Promise<void>;
+  /** the last GPU-drawn mask, read back on demand (null when the last mask was not on the GPU) */
+  readMask(): Promise<MaskResult | null>;
   status(): Promise<EngineStatus>;
   unload(): Promise<EngineStatus>;
   /** destroys the GPU device now (a simulated driver reset); false without one */
@@ -58,6 +63,8 @@ class WorkerEngine implements EngineApi {
   // file bytes are copied, not transferred: the page keeps them to reload on a backend change
   load = (spec: ModelSpec, task?: TaskKind): Promise<ModelInfo> => this.call('load', [spec, task]);
   frame = (req: FrameRequest): Promise<FrameResult | null> => this.call('frame', [req], [req.source as Transferable]);
+  setMaskCanvas = (canvas: OffscreenCanvas): Promise<void> => this.call('setMaskCanvas', [canvas], [canvas]);
+  readMask = (): Promise<MaskResult | null> => this.call('readMask', []);
   status = (): Promise<EngineStatus> => this.call('status', []);
   unload = (): Promise<EngineStatus> => this.call('unload', []);
   loseDevice = (): Promise<boolean> => this.call('loseDevice', []);
@@ -76,6 +83,8 @@ class LocalEngine implements EngineApi {
   setBackend = (pick: BackendPick): Promise<EngineStatus> => this.engine.setBackend(pick);
   load = (spec: ModelSpec, task?: TaskKind): Promise<ModelInfo> => this.engine.load(spec, task);
   frame = (req: FrameRequest): Promise<FrameResult | null> => this.engine.frame(req);
+  setMaskCanvas = (canvas: OffscreenCanvas): Promise<void> => this.engine.setMaskCanvas(canvas);
+  readMask = (): Promise<MaskResult | null> => this.engine.readMask();
   status = (): Promise<EngineStatus> => this.engine.status();
   unload = (): Promise<EngineStatus> => this.engine.unload();
   loseDevice = (): Promise<boolean> => this.engine.loseDevice();

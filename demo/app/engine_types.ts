@@ -1,10 +1,9 @@
 /**
  * What the demo engine (engine.ts) and the page exchange: status, model info, frame
- * requests and results with their timings. Types only, so the page, the worker client and
- * the GPU frame runner (gpu_run.ts) can share them without importing the engine.
+ * requests and results with their timings. Types only, so the page and the worker client can
+ * share them without importing the engine.
  */
-import type { Backend } from '../../src/runtime.js';
-import type { FrameRoi } from '../../src/backends/webgpu/frame_preprocess.js';
+import type { Backend, FrameRegion } from '../../src/index.js';
 import type { TaskKind } from './catalogue.js';
 import type { Decoded } from './decode.js';
 
@@ -49,7 +48,7 @@ export interface Timings {
   preMs: number;
   /** network time: GPU timestamps when `gpuTimed`, else wall time of the run */
   netMs: number;
-  /** mapAsync and copies (GPU backend), null where nothing is read back */
+  /** mapAsync and copies (GPU backend), null on the CPU path */
   readMs: number | null;
   postMs: number;
   totalMs: number;
@@ -59,7 +58,7 @@ export interface Timings {
 export interface FrameResult extends Decoded {
   modelKey: string;
   frame: { width: number; height: number };
-  roi: FrameRoi;
+  roi: FrameRegion;
   timings: Timings;
   path: string;
   dispatches: number;

@@ -1,19 +1,10 @@
 /**
- * The frame path's small pieces: the HUD text of each path, the per-path state, frame
- * sizes and the region of interest a frame is cropped to.
+ * The frame path's small pieces: frame sizes, closing transferred frames and the region of
+ * interest a frame is cropped to (the library's rule, so the page's crop marks are the
+ * model's). The path text itself is the library's FRAME_PATH_TEXT.
  */
-import type { FrameRoi, FrameSourceKind } from '../../src/backends/webgpu/frame_preprocess.js';
+import { frameRegion, type FrameRegion } from '../../src/index.js';
 import type { FrameRequest } from './engine_types.js';
-import { frameRegion } from '../../src/index.js';
-
-export const PATH_TEXT: Record<FrameSourceKind | 'canvas-gpu' | 'canvas', string> = {
-  external: 'importExternalTexture(VideoFrame) → GPU preprocess',
-  bitmap: 'createImageBitmap → copyExternalImageToTexture → GPU preprocess',
-  'canvas-gpu': 'createImageBitmap → canvas getImageData → CPU preprocess → writeBuffer',
-  canvas: 'createImageBitmap → canvas getImageData → CPU preprocess',
-};
-
-export type PathState = 'untried' | 'ok' | { failed: string };
 
 export const frameSize = (s: ImageBitmap | VideoFrame): { width: number; height: number } =>
   'displayWidth' in s ? { width: s.displayWidth, height: s.displayHeight } : { width: s.width, height: s.height };
@@ -27,4 +18,4 @@ export const close = (s: ImageBitmap | VideoFrame): void => {
 };
 
 /** The demo's region choice, computed by the library's runFrame rule (the same crop as model.runFrame({ roi })). */
-export const roiOf = (size: { width: number; height: number }, roi: FrameRequest['roi'], aspect = 1): FrameRoi => frameRegion(size, roi, aspect);
+export const roiOf = (size: { width: number; height: number }, roi: FrameRequest['roi'], aspect = 1): FrameRegion => frameRegion(size, roi, aspect);

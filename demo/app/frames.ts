@@ -18,12 +18,36 @@ export function handleResult(r: FrameResult | null): void {
   state.frames++;
   live.fps = recordRate(resultTimes, performance.now());
   sizeOverlay(ui.overlay, r.frame.width, r.frame.height);
+  // a GPU-drawn mask is on the mask layer already (the engine drew it in the frame's submit)
+  ui.maskLayer.hidden = !r.mask?.gpu;
   if (r.detections) drawBoxes(ui.overlay, r.detections);
-  else if (r.mask) drawMask(ui.overlay, r.mask, r.roi);
+  else if (r.mask?.data) drawMask(ui.overlay, r.mask, r.roi);
+  else if (r.mask) clearOverlay(ui.overlay);
   else drawRoi(ui.overlay, r.roi);
-  renderResult(ui.result, ui.resultTitle, r);
+  if (r.mask?.gpu) readMaskSoon(r);
+  renderResult(ui.result, ui.resultTitle, r, state.maskRead?.of.modelKey === r.modelKey ? state.maskRead.mask : null);
   say('frame', null);
   renderAll();
+}
+
+let maskReadAt = -Infinity;
+let maskReading = false;
+
+/** A GPU-drawn mask is read back for the coverage figure at most once a second, never per frame. */
+function readMaskSoon(r: FrameResult): void {
+  const now = performance.now();
+  if (maskReading || now - maskReadAt < 1000) return;
+  maskReading = true;
+  maskReadAt = now;
+  void live.engine
+    .readMask()
+    .then((m) => {
+      if (!m || state.last?.modelKey !== r.modelKey) return;
+      state.maskRead = { mask: m, of: r };
+      if (state.last) renderResult(ui.result, ui.resultTitle, state.last, m);
+    })
+    .catch(() => undefined)
+    .finally(() => (maskReading = false));
 }
 
 export function frameError(e: unknown): void {

@@ -220,6 +220,10 @@ async function boot(): Promise<void> {
   renderAll();
 
   live.engine = await createEngine(q.get('worker') !== '0');
+  // the mask layer: segmentation masks on WebGPU are drawn into it by the engine, in the frame's submit
+  if (typeof ui.maskLayer.transferControlToOffscreen === 'function' && typeof navigator.gpu === 'object') {
+    await live.engine.setMaskCanvas(ui.maskLayer.transferControlToOffscreen()).catch((e: unknown) => say('page', `The GPU mask layer is unavailable (${(e as Error).message}); masks are drawn on the CPU`, 'warn'));
+  }
   if (live.engine.thread === 'main' && q.get('worker') !== '0') say('page', live.engine.threadNote, 'warn');
   void showSamples();
   const imageUrl = q.get('image');

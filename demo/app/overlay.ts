@@ -2,14 +2,11 @@
  * Drawing results over the frame on a 2D canvas whose pixel size is the frame's (so boxes
  * in frame pixels need no mapping) and whose CSS size matches the video's.
  */
+import { MASK_PALETTE } from '../../src/index.js';
 import type { BoxResult, MaskResult } from './decode.js';
 
-/** person (VOC 15) and a fixed palette for other classes, RGB */
-const PALETTE: [number, number, number][] = [
-  [0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180], [70, 240, 240],
-  [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255], [170, 110, 40], [255, 250, 200], [79, 179, 255],
-  [128, 0, 0], [170, 255, 195], [128, 128, 0], [255, 215, 180], [0, 0, 128],
-];
+/** class colours: the library's MASK_PALETTE, so CPU-drawn and GPU-drawn masks look alike */
+const PALETTE = MASK_PALETTE;
 const BOX_COLORS = ['#4fb3ff', '#7ee08a', '#ffb347', '#ff6b6b', '#c38bff', '#ffe66d'];
 
 /**
@@ -78,6 +75,7 @@ let scratch: HTMLCanvasElement | null = null;
 /** Tints the mask over the frame region `roi` it covers. */
 export function drawMask(canvas: HTMLCanvasElement, m: MaskResult, roi: { x: number; y: number; width: number; height: number }): void {
   const { ctx, k } = view(canvas);
+  if (!m.data) return; // drawn on the GPU
   scratch ??= document.createElement('canvas');
   scratch.width = m.width;
   scratch.height = m.height;

@@ -7,6 +7,7 @@ import type { BackendPick, TaskKind } from './catalogue.js';
 import type { EngineApi } from './engine_client.js';
 import type { EngineStatus, FrameResult, ModelInfo } from './engine_types.js';
 import type { ModelSpec } from './sources.js';
+import type { MaskResult } from './decode.js';
 import { renderHud } from './panels.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -24,6 +25,8 @@ export const ui = {
   stage: $<HTMLDivElement>('stage'),
   video: $<HTMLVideoElement>('video'),
   still: $<HTMLCanvasElement>('still'),
+  /** GPU-drawn masks (its control goes to the engine as an OffscreenCanvas) */
+  maskLayer: $<HTMLCanvasElement>('mask-layer'),
   overlay: $<HTMLCanvasElement>('overlay'),
   samples: $<HTMLDivElement>('samples'),
   result: $<HTMLDivElement>('result'),
@@ -49,6 +52,8 @@ export const state = {
   info: null as ModelInfo | null,
   status: null as EngineStatus | null,
   last: null as FrameResult | null,
+  /** the last GPU-drawn mask read back (for the coverage figure), with the result it belongs to */
+  maskRead: null as { mask: MaskResult; of: FrameResult } | null,
   frames: 0,
   dropped: 0,
   cameraFrames: 0,
@@ -112,22 +117,23 @@ export function publish(): void {
     modelGpuBuffers: s.status?.modelGpuBuffers ?? 0,
     top5: s.last?.top5 ?? null,
     detections: s.last?.detections ?? null,
-    mask: s.last?.mask ? { width: s.last.mask.width, height: s.last.mask.height, kind: s.last.mask.kind } : null,
+    mask: s.last?.mask ? { width: s.last.mask.width, height: s.last.mask.height, kind: s.last.mask.kind, gpu: !!s.last.mask.gpu } : null,
     frame: s.last?.frame ?? null,
     roi: s.last?.roi ?? null,
     timings: s.last?.timings ?? null,
     dispatches: s.last?.dispatches ?? null,
     resultModel: s.last?.modelKey ?? null,
     messages: Object.values(s.messages).map((m) => m!.text),
-    /** mean foreground (0..1) of the last mask over a region in frame-normalized coordinates */
-    maskCoverage: (x0: number, y0: number, x1: number, y1: number): number | null => maskCoverage(x0, y0, x1, y1),
+    /** mean foreground (0..1) of the last mask over a region in frame-normalized coordinates (a GPU-drawn mask is read back for it) */
+    maskCoverage: (x0: number, y0: number, x1: number, y1: number): Promise<number | null> => maskCoverage(x0, y0, x1, y1),
   };
 }
 
-function maskCoverage(x0: number, y0: number, x1: number, y1: number): number | null {
+async function maskCoverage(x0: number, y0: number, x1: number, y1: number): Promise<number | null> {
   const r = state.last;
   if (!r?.mask) return null;
-  const m = r.mask;
+  const m = r.mask.data ? r.mask : await live.engine.readMask();
+  if (!m?.data) return null;
   let sum = 0;
   let n = 0;
   for (let y = 0; y < m.height; y++) {
@@ -136,7 +142,7 @@ function maskCoverage(x0: number, y0: number, x1: number, y1: number): number | 
       const fx = (r.roi.x + ((x + 0.5) / m.width) * r.roi.width) / r.frame.width;
       const fy = (r.roi.y + ((y + 0.5) / m.height) * r.roi.height) / r.frame.height;
       if (fx < x0 || fx >= x1 || fy < y0 || fy >= y1) continue;
-      sum += m.kind === 'probability' ? m.data[y * m.width + x] / 255 : m.data[y * m.width + x] ? 1 : 0;
+      sum += m.kind === 'probability' ? m.data![y * m.width + x] / 255 : m.data![y * m.width + x] ? 1 : 0;
       n++;
     }
   }

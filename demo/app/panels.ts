@@ -1,11 +1,13 @@
 /** The result panel (top-5 bars, detection list, mask coverage) and the HUD table. */
 import type { FrameResult, EngineStatus, ModelInfo } from './engine_types.js';
 import { classColor } from './overlay.js';
+import type { MaskResult } from './decode.js';
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
-export function renderResult(el: HTMLElement, title: HTMLElement, r: FrameResult): void {
+/** `maskRead`: a GPU-drawn mask read back (r.mask has no pixels then) */
+export function renderResult(el: HTMLElement, title: HTMLElement, r: FrameResult, maskRead?: MaskResult | null): void {
   if (r.top5) {
     title.textContent = r.top5.every((c) => /^class \d+$/.test(c.label)) ? `top ${r.top5.length} classes` : 'top-5 (ImageNet)';
     el.innerHTML = r.top5
@@ -24,20 +26,24 @@ export function renderResult(el: HTMLElement, title: HTMLElement, r: FrameResult
           .join('')}</ul>`
       : '<p class="muted">nothing above 30%</p>';
   } else if (r.mask) {
-    const m = r.mask;
+    const m = r.mask.data ? r.mask : maskRead;
     title.textContent = 'segmentation';
-    if (m.kind === 'probability') {
+    const where = r.mask.gpu ? ' <span class="muted">(drawn on the GPU in the frame\'s submit)</span>' : '';
+    if (!m?.data) {
+      el.innerHTML = `<p>mask ${r.mask.width}×${r.mask.height} drawn on the GPU; reading its coverage…</p>`;
+    } else if (m.kind === 'probability') {
       let s = 0;
       for (const v of m.data) s += v;
-      el.innerHTML = `<p>foreground covers <b>${((100 * s) / (255 * m.data.length)).toFixed(1)}%</b> of the ${r.roi.width}×${r.roi.height} region (mask ${m.width}×${m.height}).</p>`;
+      el.innerHTML = `<p>foreground covers <b>${((100 * s) / (255 * m.data.length)).toFixed(1)}%</b> of the ${r.roi.width}×${r.roi.height} region (mask ${m.width}×${m.height}).${where}</p>`;
     } else {
+      const data = m.data;
       const counts = new Map<number, number>();
-      for (const v of m.data) counts.set(v, (counts.get(v) ?? 0) + 1);
+      for (const v of data) counts.set(v, (counts.get(v) ?? 0) + 1);
       const rows = [...counts.entries()]
         .filter(([k]) => k !== 0)
         .sort((a, b) => b[1] - a[1])
         .slice(0, 8)
-        .map(([k, n]) => `<li><span><span style="color:${classColor(k)}">■</span> ${esc(m.labels?.[k] ?? `class ${k}`)}</span><span class="muted">${((100 * n) / m.data.length).toFixed(1)}%</span></li>`);
+        .map(([k, n]) => `<li><span><span style="color:${classColor(k)}">■</span> ${esc(m.labels?.[k] ?? `class ${k}`)}</span><span class="muted">${((100 * n) / data.length).toFixed(1)}%</span></li>`);
       el.innerHTML = rows.length ? `<ul class="dets">${rows.join('')}</ul>` : '<p class="muted">background only</p>';
     }
   }

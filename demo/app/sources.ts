@@ -2,12 +2,7 @@
  * Model specs (a built-in entry, files the user picked, or a URL) -> ModelSource, with
  * errors that name the file and what to do. Runs wherever the engine runs (worker or page).
  */
-import type { ModelSource } from '../../src/runtime.js';
-import { importTflite } from '../../src/import/tflite.js';
-import { importTfjs } from '../../src/import/tfjs.js';
-import { importOnnx } from '../../src/import/onnx.js';
-import { ssdlite } from '../../src/heads/detection.js';
-import { lraspp } from '../../src/heads/segmentation.js';
+import { importTflite, importTfjs, importOnnx, ssdlite, lraspp, type ModelSource } from '../../src/index.js';
 import { entry } from './catalogue.js';
 
 export type ModelSpec =

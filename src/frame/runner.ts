@@ -39,7 +39,7 @@ export interface FrameHost {
 
 type SourceKind = 'video-frame' | 'video' | 'bitmap' | 'canvas' | 'image-data' | 'texture' | 'pixels';
 
-/** Set when importExternalTexture was followed by a real device loss: the zero-copy path is not used again. */
+/** Set when importExternalTexture was followed by a device loss: the zero-copy path is not used again in this realm. */
 let externalBroken: string | null = null;
 
 interface TimestampSlot {
@@ -142,6 +142,8 @@ export class FrameRunner {
   private gpuState(device: GPUDevice): void {
     if (this.device === device) return;
     this.releaseGpu();
+    // refusals seen on an earlier device (possibly while it was being lost) are not this one's
+    this.refused.clear();
     this.device = device;
     this.pre = new FramePreprocessor(device);
     if (device.features.has('timestamp-query')) {
@@ -214,7 +216,9 @@ export class FrameRunner {
           if (err.stage === 'run') {
             const lost = await host.gpuFailure(err.original, ex.device);
             const info = (lost as { reason?: string }).reason;
-            if (p === 'external' && info !== undefined && info !== 'destroyed') externalBroken = `the GPU device was lost right after it (${(lost as Error).message})`;
+            // a loss during a zero-copy frame bans that path for this page (ANGLE's SwiftShader takes the
+            // import, then loses the device, and reports the loss as 'destroyed'); the copy path remains
+            if (p === 'external' && info !== undefined) externalBroken = `the GPU device broke right after it (${(lost as Error).message})`;
             throw lost;
           }
           if (p === 'texture') throw new Error(`model '${name}': the GPUTexture source was refused: ${err.message}`);
@@ -340,12 +344,17 @@ export class FrameRunner {
       } catch (e) {
         error = e;
       }
-      const v = await device.popErrorScope().catch((e: unknown) => ({ message: `device lost (${(e as Error).message})` }) as GPUError);
+      let scopeLost = false;
+      const v = await device.popErrorScope().catch((e: unknown) => {
+        scopeLost = true;
+        return { message: `device lost (${(e as Error).message})` } as GPUError;
+      });
       if (error || v || !sub) {
-        // an exception while preparing: the source was refused; while running: the device broke;
-        // a validation error alone: this path's commands are invalid here
+        // an exception while preparing: the source was refused; while running, or an error scope
+        // that can no longer be popped (seen after ANGLE SwiftShader's importExternalTexture): the
+        // device broke; a validation error alone: this path's commands are invalid here
         const msg = error instanceof Error ? error.message : (v?.message ?? String(error));
-        throw new FrameRunError(msg, error ? stage : 'validation', error ?? new Error(msg));
+        throw new FrameRunError(msg, scopeLost ? 'run' : error ? stage : 'validation', error ?? new Error(msg));
       }
       // map the timestamps now, inside the section, so the next frame on this slot waits for this read
       const stamps = ts

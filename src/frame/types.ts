@@ -43,8 +43,8 @@ export const FRAME_PATH_TEXT: Record<FramePath, string> = {
   external: 'importExternalTexture → GPU preprocess',
   copy: 'copyExternalImageToTexture → GPU preprocess',
   texture: 'GPUTexture → GPU preprocess',
-  'pixels-gpu': 'pixels on the CPU → CPU preprocess → writeBuffer',
-  pixels: 'pixels on the CPU → CPU preprocess',
+  'pixels-gpu': 'in-memory pixels or canvas getImageData → CPU preprocess → writeBuffer',
+  pixels: 'in-memory pixels or canvas getImageData → CPU preprocess',
 };
 
 export interface FrameOptions {
@@ -66,7 +66,7 @@ export interface FrameOptions {
    * Only on the webgpu backend.
    */
   mask?: 'cpu' | 'gpu';
-  /** commands recorded after the network in the same submit, given its output buffers (e.g. your render pass drawing the mask) */
+  /** commands recorded after the network in the same submit, given its output buffers (e.g. createMaskOverlay's render pass, or your own) */
   overlay?: { encode(encoder: GPUCommandEncoder, outputs: GPUBuffer[], roi: FrameRegion, frame: { width: number; height: number }): void };
   /** skip paths (e.g. ['external']) for this call, for comparisons and tests */
   avoid?: readonly FramePath[];

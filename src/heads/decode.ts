@@ -109,3 +109,26 @@ export function decodeOutputs(outs: readonly Float32Array[], ctx: DecodeContext)
     }
   }
 }
+
+/** A mask as 8-bit pixels for drawing: 0..255 foreground probability, or a class id per pixel. */
+export interface MaskBytes {
+  width: number;
+  height: number;
+  /** 'probability': 0..255 (the model's score map, at the model's resolution); 'classes': class id per pixel (image-sized) */
+  kind: 'probability' | 'classes';
+  data: Uint8Array;
+}
+
+/**
+ * 8-bit pixels of a decoded mask: a binary (sigmoid / probability) mask's raw scores as
+ * 0..255 probabilities at the model's resolution (soft edges for an overlay; scores outside
+ * [0, 1] are clamped), else the class map as it is.
+ */
+export function maskBytes(m: MaskOut): MaskBytes {
+  if (m.scores && m.scoreWidth && m.scoreHeight) {
+    const data = new Uint8Array(m.scores.length);
+    for (let i = 0; i < data.length; i++) data[i] = Math.round(255 * Math.min(1, Math.max(0, m.scores[i])));
+    return { width: m.scoreWidth, height: m.scoreHeight, kind: 'probability', data };
+  }
+  return { width: m.width, height: m.height, kind: 'classes', data: m.mask };
+}

@@ -3,7 +3,8 @@
  * photos (Y4M written by test/helpers/y4m.ts):
  * - classify: the cat video gives a cat label on WebGPU (worker, bitmap frame path, HUD);
  * - switching tasks 20 times leaves the live GPU buffer count where it was;
- * - segment: the astronaut's mask covers the person and not the background;
+ * - segment: the astronaut's mask covers the person and not the background (wasm, and WebGPU
+ *   with the GPU mask layer or its read-back fallback);
  * - detect: messi5 gets a person box;
  * - without WebGPU the CPU path runs and the page says so;
  * - camera denied: a message, the file input works and the chosen image is classified.
@@ -139,6 +140,22 @@ describe('live demo page (chromium, fake camera from photos)', () => {
     expect(await maskCoverage(page, 0.8, 0, 1, 0.3)).toBeLessThan(0.15);
     await expect.poll(() => page.locator('#result').innerText()).toMatch(/foreground covers/);
     await shot(page, 'segment');
+    expect(errors).toEqual([]);
+    await b.close();
+  });
+
+  it('segment on WebGPU: the mask stays on the GPU (mask layer), or, where the canvas breaks the device, is read back; either way it covers the person', async () => {
+    const b = await browser({ webgpu: true, photo: 'astronaut.png' });
+    const { page, errors } = await openDemo(b, url, 'task=segment&backend=webgpu');
+    const s = await waitForDemo(page, (d) => (d.frames >= 2 && d.mask !== null) || d.phase === 'error', 'a mask on WebGPU');
+    expect(s.backend).toBe('webgpu');
+    expect(s.framePath).toMatch(/GPU preprocess/);
+    // headless chromium on SwiftShader loses the device on any WebGPU canvas: the engine finds out before the model loads
+    if (!s.mask!.gpu) expect(s.pathNotes.join(' ')).toMatch(/GPU mask layer not used: drawing into the canvas lost the GPU device/);
+    expect(s.deviceLosses).toBe(0);
+    expect(await maskCoverage(page, 0.15, 0.6, 0.5, 1)).toBeGreaterThan(0.8);
+    expect(await maskCoverage(page, 0, 0, 0.15, 0.3)).toBeLessThan(0.15);
+    await expect.poll(() => page.locator('#result').innerText(), { timeout: 10_000 }).toMatch(/foreground covers/);
     expect(errors).toEqual([]);
     await b.close();
   });

@@ -31,7 +31,8 @@ export interface DemoState {
   modelGpuBuffers: number;
   top5: { index: number; label: string; score: number }[] | null;
   detections: { box: [number, number, number, number]; score: number; label: string }[] | null;
-  mask: { width: number; height: number; kind: string } | null;
+  /** gpu: drawn on the GPU mask layer in the frame's submit (no per-frame read-back) */
+  mask: { width: number; height: number; kind: string; gpu: boolean } | null;
   frame: { width: number; height: number } | null;
   roi: { x: number; y: number; width: number; height: number } | null;
   timings: { preMs: number; netMs: number; readMs: number | null; postMs: number; totalMs: number; gpuTimed: boolean } | null;

@@ -1,15 +1,14 @@
 /**
  * The demo's pure parts, in Node: the fake-camera Y4M writer (BT.601 limited range, as
- * Chromium decodes it), the region of interest, the per-task decoding and the indexed-PNG
+ * Chromium decodes it), the region of interest, the page's view of the library's decoded results and the indexed-PNG
  * shrinker used for the README screenshots.
  */
 import { describe, it, expect } from 'vitest';
 import { PNG } from 'pngjs';
 import { encodeY4m, fitImage, rgbaToI420 } from '../helpers/y4m.js';
 import { roiOf } from '../../demo/app/frame_path.js';
-import { decode, type DecodeContext } from '../../demo/app/decode.js';
+import { toPage } from '../../demo/app/decode.js';
 import { encodeIndexedPng } from '../../scripts/png_palette.js';
-import type { PlanTensor } from '../../src/graph/plan.js';
 
 const solid = (w: number, h: number, rgb: [number, number, number]) => {
   const data = new Uint8Array(w * h * 4);
@@ -48,17 +47,6 @@ describe('fake camera Y4M', () => {
 });
 
 describe('demo decoding', () => {
-  const out = (h: number, w: number, c: number): PlanTensor => ({ h, w, c }) as PlanTensor;
-  const ctx = (o: Partial<DecodeContext>): DecodeContext => ({
-    task: undefined,
-    taskKind: 'classify',
-    outputs: [],
-    input: { h: 4, w: 4 },
-    roi: { x: 0, y: 0, width: 4, height: 4 },
-    labels: null,
-    ...o,
-  });
-
   it("roi: the central region at the input's aspect for classification, else the frame", () => {
     expect(roiOf({ width: 320, height: 240 }, 'center')).toEqual({ x: 40, y: 0, width: 240, height: 240 });
     expect(roiOf({ width: 300, height: 451 }, 'center')).toEqual({ x: 0, y: 75, width: 300, height: 300 });
@@ -67,43 +55,34 @@ describe('demo decoding', () => {
     expect(roiOf({ width: 320, height: 240 }, 'full')).toEqual({ x: 0, y: 0, width: 320, height: 240 });
   });
 
-  it('classify: background offset, labels only when they fit, softmax of logits', () => {
-    const scores = new Float32Array(1001);
-    scores[0] = 0.5; // background
-    scores[286] = 0.3;
-    scores[282] = 0.2;
-    const labels = Array.from({ length: 1000 }, (_, i) => `label ${i}`);
-    const r = decode([scores], ctx({ task: { kind: 'classification', labelOffset: 1, softmax: true }, labels }));
-    expect(r.top5![0]).toEqual({ index: 285, label: 'label 285', score: expect.closeTo(0.3, 6) });
-    expect(r.top5![1].index).toBe(281);
-    const two = decode([new Float32Array([1, 3])], ctx({ task: { kind: 'classification', labelOffset: 0, softmax: false }, labels }));
-    expect(two.top5!.map((c) => c.label)).toEqual(['class 1', 'class 0']);
-    expect(two.top5![0].score).toBeCloseTo(1 / (1 + Math.exp(-2)), 6);
+  it('classify: the library top-5 with a name for every class', () => {
+    const r = toPage({ kind: 'classification', top5: [{ index: 285, label: 'Egyptian cat', score: 0.3 }, { index: 7, score: 0.1 }] });
+    expect(r.top5).toEqual([
+      { index: 285, label: 'Egyptian cat', score: 0.3 },
+      { index: 7, label: 'class 7', score: 0.1 },
+    ]);
+    expect(toPage(undefined)).toEqual({});
   });
 
-  it('detect: CenterNet peaks mapped into the frame region, duplicates suppressed', () => {
-    // 2x2 heatmap, 2 classes, input 8x8 (stride 4): one strong peak of class 0 at cell (1, 0)
-    const heat = new Float32Array(2 * 2 * 2);
-    heat[(0 * 2 + 1) * 2 + 0] = 0.9;
-    heat[(1 * 2 + 1) * 2 + 0] = 0.2; // below the display threshold
-    const wh = new Float32Array(2 * 2 * 4).fill(2);
-    const r = decode([heat, wh], ctx({ taskKind: 'detect', task: { kind: 'detection', format: 'centernet' }, outputs: [out(2, 2, 2), out(2, 2, 4)], input: { h: 8, w: 8 }, roi: { x: 10, y: 20, width: 16, height: 8 } }));
-    expect(r.detections).toHaveLength(1);
-    expect(r.detections![0].label).toBe('person');
-    // model box [4-2, 0-2, 4+2, 0+2] in 8x8 -> x * 2 + 10, y * 1 + 20
-    expect(r.detections![0].box).toEqual([14, 18, 22, 22]);
-    expect(() => decode([heat], ctx({ taskKind: 'detect', task: { kind: 'features' }, outputs: [out(2, 2, 2)] }))).toThrow(/not a detection format/);
+  it('detect: CenterNet peaks of one object in neighbouring cells merged by class-wise NMS; other formats as decoded', () => {
+    const d = (label: string, score: number, box: [number, number, number, number]) => ({ label, score, box });
+    const dets = [d('person', 0.9, [10, 10, 50, 90]), d('person', 0.7, [12, 11, 52, 92]), d('dog', 0.6, [12, 11, 52, 92]), d('person', 0.5, [200, 10, 240, 90])];
+    const c = toPage({ kind: 'detection', detections: dets }, { format: 'centernet' });
+    expect(c.detections!.map((x) => `${x.label} ${x.score}`)).toEqual(['person 0.9', 'dog 0.6', 'person 0.5']);
+    expect(c.detections![0].box).toEqual([10, 10, 50, 90]);
+    expect(toPage({ kind: 'detection', detections: dets }, { format: 'ssdlite320' }).detections).toHaveLength(4);
+    expect(() => toPage({ kind: 'features', outputs: 2 })).toThrow(/feature map/);
   });
 
-  it('segment: probabilities to 0..255, logits squashed, several channels by argmax', () => {
-    const p = decode([new Float32Array([0, 0.5, 1, 1])], ctx({ taskKind: 'segment', outputs: [out(2, 2, 1)] }));
+  it('segment: a sigmoid mask as 0..255 probabilities at the model resolution (maskBytes), a class map with its labels', () => {
+    // the library's decoded masks: a binary mask with its raw scores, and an LR-ASPP class map
+    const scores = new Float32Array([0, 0.5, 1, 1.7]);
+    const p = toPage({ kind: 'segmentation', mask: { mask: new Uint8Array(16), width: 4, height: 4, foregroundFraction: 0.5, scores, scoreWidth: 2, scoreHeight: 2 } });
     expect(p.mask).toMatchObject({ width: 2, height: 2, kind: 'probability' });
-    expect(Array.from(p.mask!.data)).toEqual([0, 128, 255, 255]);
-    const l = decode([new Float32Array([-10, 0, 10, 0])], ctx({ taskKind: 'segment', outputs: [out(2, 2, 1)] }));
-    expect(Array.from(l.mask!.data)).toEqual([0, 128, 255, 128]);
-    const c = decode([new Float32Array([1, 2, 3, 3, 2, 1])], ctx({ taskKind: 'segment', outputs: [out(1, 2, 3)] }));
-    expect(c.mask).toMatchObject({ kind: 'classes', width: 2, height: 1 });
-    expect(Array.from(c.mask!.data)).toEqual([2, 0]);
+    expect(Array.from(p.mask!.data!)).toEqual([0, 128, 255, 255]);
+    const c = toPage({ kind: 'segmentation', mask: { mask: new Uint8Array([2, 0]), width: 2, height: 1, foregroundFraction: 0.5 } }, { maskLabels: ['bg', 'a', 'b'] });
+    expect(c.mask).toMatchObject({ kind: 'classes', width: 2, height: 1, labels: ['bg', 'a', 'b'] });
+    expect(Array.from(c.mask!.data!)).toEqual([2, 0]);
   });
 });
 

@@ -580,3 +580,18 @@ describe('option errors', () => {
     }
   });
 });
+
+describe('maskBytes (8-bit mask pixels for drawing)', () => {
+  it('a binary mask with scores: 0..255 probabilities at the score map size, clamped; a class map as it is', async () => {
+    const { maskBytes, decodeOutputs } = await import('../../src/heads/decode.js');
+    const scores = new Float32Array([-0.2, 0.25, 0.5, 1.3]);
+    const d = decodeOutputs([scores], { task: { kind: 'segmentation', format: 'sigmoid-mask' }, outputs: [{ name: 'm', h: 2, w: 2, c: 1, c4: 1, slot: 0, bytes: 64 }], image: { width: 6, height: 4 } });
+    if (d.kind !== 'segmentation') throw new Error(d.kind);
+    expect(d.mask.width).toBe(6);
+    const p = maskBytes(d.mask);
+    expect(p).toMatchObject({ width: 2, height: 2, kind: 'probability' });
+    expect(Array.from(p.data)).toEqual([0, 64, 128, 255]);
+    const classes = new Uint8Array([0, 3, 3, 1]);
+    expect(maskBytes({ mask: classes, width: 2, height: 2, foregroundFraction: 0.75 })).toEqual({ width: 2, height: 2, kind: 'classes', data: classes });
+  });
+});

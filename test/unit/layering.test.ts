@@ -1,6 +1,7 @@
 /**
  * The folder layout is the architecture (README "Architecture"): each room of src/ is one
- * layer and imports point only down; src/, demo/ and bench/ hold no import circle (type-only
+ * layer and imports point only down; demo/ reaches the library only through the package
+ * entry (src/index.ts); src/, demo/ and bench/ hold no import circle (type-only
  * imports included: a circle of types is still a tangle). This test parses every import of
  * every TypeScript file and checks both, so a violation fails with the offending edge or
  * circle named.
@@ -138,6 +139,20 @@ describe('layout: rooms and imports', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+
+  it('demo/ uses the library only through its package entry (src/index.ts), as a user app would', () => {
+    const bad: string[] = [];
+    let entry = 0;
+    for (const [f, deps] of EDGES) {
+      if (!f.startsWith('demo/')) continue;
+      for (const t of deps) {
+        if (t === 'src/index.ts') entry++;
+        else if (!t.startsWith('demo/')) bad.push(`${f} -> ${t}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(entry).toBeGreaterThan(3);
   });
 
   it('no import circle in src/, demo/ or bench/', () => {

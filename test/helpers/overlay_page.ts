@@ -1,0 +1,59 @@
+/**
+ * Browser side of the mask overlay check in test/e2e/frame_api_browser.test.ts: the selfie
+ * segmentation model on WebGPU, runFrame(bitmap, { mask: 'gpu', overlay }) drawing the tinted
+ * mask into an rgba8unorm texture in the frame's submit, read back and compared with the CPU
+ * mask of runFrame(bitmap) (decodeOutputs' binary mask: score > 0.5, nearest at pixel centres).
+ */
+import { createRuntime, createMaskOverlay, importTflite } from '../../src/index.js';
+
+export interface OverlayReport {
+  error?: string;
+  framePath?: string;
+  /** runFrame with mask 'gpu' read nothing back */
+  outputsLeftOnGpu?: boolean;
+  /** the fraction of texture pixels with alpha above half the opacity (score > 0.5) */
+  gpuForeground?: number;
+  /** the CPU mask's foreground fraction (decodeOutputs) */
+  cpuForeground?: number;
+  /** pixels where the two masks disagree */
+  disagree?: number;
+}
+
+async function run(image: string, modelUrl: string): Promise<OverlayReport> {
+  const rt = await createRuntime({ backend: 'webgpu' });
+  const model = await rt.load(importTflite(new Uint8Array(await (await fetch(modelUrl)).arrayBuffer()), modelUrl.replace(/^.*\//, '')));
+  const device = model.device!;
+  const bitmap = await createImageBitmap(await (await fetch(`/images/${image}`)).blob());
+  const cpu = await model.runFrame(bitmap);
+  if (cpu.result?.kind !== 'segmentation') throw new Error(`not a segmentation result: ${cpu.result?.kind}`);
+  const { width, height } = bitmap;
+  const tex = device.createTexture({ size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
+  const overlay = createMaskOverlay(model, tex, { format: 'rgba8unorm', opacity: 0.6 });
+  const r = await model.runFrame(bitmap, { mask: 'gpu', overlay });
+  const bpr = Math.ceil((width * 4) / 256) * 256;
+  const buf = device.createBuffer({ size: bpr * height, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const e = device.createCommandEncoder();
+  e.copyTextureToBuffer({ texture: tex }, { buffer: buf, bytesPerRow: bpr }, [width, height]);
+  device.queue.submit([e.finish()]);
+  await buf.mapAsync(GPUMapMode.READ);
+  const px = new Uint8Array(buf.getMappedRange());
+  const m = cpu.result.mask;
+  let fg = 0;
+  let disagree = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const on = px[y * bpr + x * 4 + 3] > 0.5 * 0.6 * 255 ? 1 : 0;
+      fg += on;
+      if (on !== m.mask[y * width + x]) disagree++;
+    }
+  }
+  buf.unmap();
+  overlay.dispose();
+  model.dispose();
+  rt.dispose();
+  return { framePath: r.framePath, outputsLeftOnGpu: r.outputs.length === 0 && !!r.gpuOutputs, gpuForeground: fg / (width * height), cpuForeground: m.foregroundFraction, disagree };
+}
+
+(window as unknown as { __overlay: unknown }).__overlay = {
+  run: (image: string, modelUrl: string): Promise<OverlayReport> => run(image, modelUrl).catch((e: unknown) => ({ error: (e as Error)?.stack ?? String(e) })),
+};
