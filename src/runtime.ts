@@ -267,6 +267,8 @@ export class Model {
         );
       }
     }
+    // wasm: the input goes straight into WASM memory and the outputs come out unpadded
+    if (this.cpu instanceof WasmExecutor) return this.cpu.runUnpadded(data);
     const padded = padChannels(data, h * w, c);
     let outs: Float32Array[];
     if (this.gpu) {

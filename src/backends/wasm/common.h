@@ -92,8 +92,12 @@ INLINE v128_t vact(int32_t act, v128_t x) {
     case ACT_HSIGMOID:
       return wasm_f32x4_mul(vmin(vmax(wasm_f32x4_add(x, three), zero), six), sixth);
     case ACT_SIGMOID: {
+      /* |x| <= 80: exp(-80) = 1.8e-35 is still a normal float (at -87 vexp's result can be
+         subnormal, and subnormal operands cost x86 ~100 cycles each: a sigmoid mask head on
+         confident pixels ran 25% slower); sigmoid(+-80) rounds to 1 / 1.8e-35 either way */
       const v128_t one = wasm_f32x4_const_splat(1.0f);
-      return wasm_f32x4_div(one, wasm_f32x4_add(one, vexp(wasm_f32x4_neg(x))));
+      const v128_t b = wasm_f32x4_const_splat(80.0f);
+      return wasm_f32x4_div(one, wasm_f32x4_add(one, vexp(wasm_f32x4_neg(vmin(vmax(x, wasm_f32x4_neg(b)), b)))));
     }
     default:
       return x;

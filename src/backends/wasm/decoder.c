@@ -25,14 +25,17 @@ EXPORT void conv_transpose_rows(const CtParams* p, int y0, int y1) {
   EpiV ev;
   epi_vectors(&p->epi, &ev);
   for (int oy = y0; oy < y1; oy++) {
+    /* the taps with oy + pad_t - ky = iy * stride, 0 <= iy < in_h: once per row */
+    const int ky0 = (oy + p->pt) % p->sh, iy0 = (oy + p->pt) / p->sh;
+    /* x: ox + pad_l = ix0 * sw + kx0, advanced without a division per pixel */
+    int kx0 = p->pl % p->sw, ix0 = p->pl / p->sw;
     for (int ox = 0; ox < p->out_w; ox++) {
       const int ob = (oy * p->out_w + ox) * p->OC;
       for (int g = 0; g < G; g++) {
         v128_t acc = wasm_v128_load(bias + 4 * g);
-        /* the taps with oy + pad_t - ky = iy * stride (same for x), 0 <= iy < in_h */
-        for (int ky = (oy + p->pt) % p->sh, iy = (oy + p->pt) / p->sh; ky < p->kh && iy >= 0; ky += p->sh, iy--) {
+        for (int ky = ky0, iy = iy0; ky < p->kh && iy >= 0; ky += p->sh, iy--) {
           if (iy >= p->in_h) continue;
-          for (int kx = (ox + p->pl) % p->sw, ix = (ox + p->pl) / p->sw; kx < p->kw && ix >= 0; kx += p->sw, ix--) {
+          for (int kx = kx0, ix = ix0; kx < p->kw && ix >= 0; kx += p->sw, ix--) {
             if (ix >= p->in_w) continue;
             const float* x = p->in + (iy * p->in_w + ix) * p->IC;
             const float* wb = wt + (ky * p->kw + kx) * IC4 * G * 16 + g * 16;
@@ -46,6 +49,10 @@ EXPORT void conv_transpose_rows(const CtParams* p, int y0, int y1) {
           }
         }
         epi_store(-1, 2, &ev, acc, p->out + ob + 4 * g, p->res ? p->res + ob + 4 * g : 0);
+      }
+      if (++kx0 == p->sw) {
+        kx0 = 0;
+        ix0++;
       }
     }
   }

@@ -374,6 +374,33 @@ export class WasmExecutor {
     return this.outputs();
   }
 
+  /**
+   * Model.run's path: `data` is the unpadded NHWC input (plan.input.c channels), written into
+   * WASM memory with the padding lanes zeroed; the outputs are read straight out of WASM memory
+   * with only their real channels (one copy each; run() makes two).
+   */
+  runUnpadded(data: Float32Array): Float32Array[] {
+    if (this.disposed) throw new Error('wasm executor: the model was disposed');
+    const inp = this.plan.input;
+    const px = inp.h * inp.w;
+    const cp = inp.c4 * 4;
+    if (data.length !== px * inp.c) throw new Error(`wasm executor: input has ${data.length} floats, expected ${px * inp.c}`);
+    const buf = this.exports.memory.buffer;
+    const dst = new Float32Array(buf, this.slotPtr[inp.slot], px * cp);
+    if (cp === inp.c) dst.set(data);
+    else for (let p = 0, i = 0, o = 0; p < px; p++, o += cp) for (let k = 0; k < cp; k++) dst[o + k] = k < inp.c ? data[i++] : 0;
+    for (const r of this.runs) r();
+    return this.plan.outputs.map((o) => {
+      const v = new Float32Array(buf, this.slotPtr[o.slot], tensorFloats(o));
+      const [n, c, oc] = [o.h * o.w, o.c, o.c4 * 4];
+      if (c === oc) return v.slice();
+      const r = new Float32Array(n * c);
+      if (c === 1) for (let p = 0; p < n; p++) r[p] = v[p * oc];
+      else for (let p = 0, i = 0; p < n; p++) for (let k = 0; k < c; k++) r[i++] = v[p * oc + k];
+      return r;
+    });
+  }
+
   /** Runs and also returns every step's output (for per-layer comparisons). */
   runTraced(input: Float32Array): { outputs: Float32Array[]; steps: Float32Array[] } {
     this.check(input);
