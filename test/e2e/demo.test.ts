@@ -189,6 +189,12 @@ describe('live demo page (chromium, fake camera from photos)', () => {
       const s: DemoState = await waitForDemo(page, (d) => d.frames >= 1 || d.phase === 'error', 'a classified frame');
       expect(['wasm', 'cpu']).toContain(s.backend);
       expect(s.reason).toMatch(/no WebGPU/);
+      if (s.backend === 'wasm') {
+        // the demo is cross-origin isolated, so its worker gets the thread pool (all the
+        // hardware's threads) and chromium validates relaxed SIMD
+        expect(s.reason).toMatch(/wasm: \d+ threads?, relaxed SIMD/);
+        expect(s.reason).not.toMatch(/single-threaded/);
+      }
       expect(s.top5![0].label).toMatch(CAT);
       expect(s.framePath).toMatch(/getImageData → CPU preprocess/);
       await expect.poll(() => page.locator('#message').innerText()).toMatch(/WebGPU is not available here.*CPU path/s);
