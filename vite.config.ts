@@ -81,11 +81,15 @@ function demoAssets(): Plugin {
   };
 }
 
+// cross-origin isolation: SharedArrayBuffer, so the wasm fallback runs on the thread pool
+// (every file the demo loads is served from here, so require-corp costs nothing)
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
   root: 'demo',
   plugins: [demoAssets()],
-  server: { host: '127.0.0.1', fs: { allow: ['..'] } },
-  preview: { host: '127.0.0.1', port: 4173 },
+  server: { host: '127.0.0.1', fs: { allow: ['..'] }, headers: ISOLATION },
+  preview: { host: '127.0.0.1', port: 4173, headers: ISOLATION },
   worker: { format: 'es' },
   build: {
     outDir: '../dist/demo',

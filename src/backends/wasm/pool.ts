@@ -41,7 +41,9 @@ function start(msg, post) {
   for (;;) {
     let spins = 0;
     while (Atomics.load(c, 0) === gen) {
-      if (++spins > SPIN) { Atomics.wait(c, 0, gen); spins = 0; }
+      // timed, so that a terminate (Node joins workers at process exit) is serviced: an untimed
+      // Atomics.wait is not interrupted by it and the process would never exit
+      if (++spins > SPIN) { Atomics.wait(c, 0, gen, 100); spins = 0; }
     }
     gen = Atomics.load(c, 0);
     if (Atomics.load(c, 2)) return;
@@ -67,6 +69,8 @@ interface AnyWorker {
   post(m: unknown): void;
   onMessage(f: (m: { ready?: boolean; error?: string }) => void): void;
   terminate(): void;
+  /** Node: let the process exit while the worker idles (after its listeners are attached, which re-ref it) */
+  unref(): void;
 }
 
 function isNode(): boolean {
@@ -79,7 +83,6 @@ async function spawn(): Promise<AnyWorker> {
     const name = 'node:worker_threads';
     const wt = (await import(/* @vite-ignore */ name)) as typeof import('node:worker_threads');
     const w = new wt.Worker(WORKER_SOURCE, { eval: true });
-    w.unref();
     return {
       post: (m) => w.postMessage(m),
       onMessage: (f) => {
@@ -87,6 +90,7 @@ async function spawn(): Promise<AnyWorker> {
         w.on('error', (e) => f({ error: (e as Error).message }));
       },
       terminate: () => void w.terminate(),
+      unref: () => w.unref(),
     };
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
@@ -99,6 +103,7 @@ async function spawn(): Promise<AnyWorker> {
       w.onerror = (e: ErrorEvent) => f({ error: e.message || 'worker failed to start' });
     },
     terminate: () => w.terminate(),
+    unref: () => undefined,
   };
 }
 
@@ -145,7 +150,10 @@ export class ThreadPool {
             const timer = setTimeout(() => reject(new Error(`wasm thread pool: worker ${index} did not start within ${timeoutMs} ms`)), timeoutMs);
             w.onMessage((m) => {
               clearTimeout(timer);
-              if (m.ready) resolve();
+              if (m.ready) {
+                w.unref();
+                resolve();
+              }
               else reject(new Error(`wasm thread pool: worker ${index}: ${m.error ?? 'failed'}`));
             });
             w.post({ module, memory, stackTop, ctrl, index });
