@@ -87,6 +87,8 @@ export class WasmExecutor {
   private pool: ThreadPool | null = null;
   /** how many steps run split across the pool's threads */
   splitSteps = 0;
+  /** why the requested thread pool did not start (the executor then runs on one thread) */
+  poolError: string | null = null;
 
   private constructor(
     readonly plan: Plan,
@@ -342,9 +344,16 @@ export class WasmExecutor {
     const exec = new WasmExecutor(plan, ex, slotPtr, runs, wasmSteps, buf.byteLength);
     exec.variant = variant;
     if (threads > 1) {
-      exec.pool = await ThreadPool.create(await wasmKernelModule(variant), mem, ctrlPtr, stackTops);
-      poolRef.pool = exec.pool;
-      exec.splitSteps = splitSteps;
+      try {
+        exec.pool = await ThreadPool.create(await wasmKernelModule(variant), mem, ctrlPtr, stackTops);
+        poolRef.pool = exec.pool;
+        exec.splitSteps = splitSteps;
+      } catch (e) {
+        // e.g. a Content-Security-Policy without worker-src blob:: the same module runs every
+        // step on this thread (the split steps check poolRef), and says why
+        exec.poolError = (e as Error).message;
+        console.warn(`wasm backend: running single-threaded, the thread pool did not start: ${exec.poolError}`);
+      }
     }
     return exec;
   }
