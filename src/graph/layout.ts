@@ -8,7 +8,8 @@ export function padChannels(data: ArrayLike<number>, pixels: number, c: number, 
     r.set(data);
     return r;
   }
-  for (let p = 0; p < pixels; p++) for (let k = 0; k < c; k++) r[p * cp + k] = data[p * c + k];
+  // the padding lanes are written too: `out` may hold an earlier tensor (a reused arena slot)
+  for (let p = 0; p < pixels; p++) for (let k = 0; k < cp; k++) r[p * cp + k] = k < c ? data[p * c + k] : 0;
   return r;
 }
 

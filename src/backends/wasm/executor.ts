@@ -8,7 +8,7 @@
  * Float32Array views of the same WASM memory, so every Plan runs.
  */
 import type { BindingRef, Plan, PlanStep } from '../../graph/plan.js';
-import { tensorFloats } from '../../graph/layout.js';
+import { padChannels, tensorFloats, unpadChannels } from '../../graph/layout.js';
 import { CPU_KERNELS } from '../../kernels/cpu/index.js';
 import { NO_CLAMP, RESIZE_MODES } from '../../kernels/spec.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
@@ -392,22 +392,11 @@ export class WasmExecutor {
     if (this.disposed) throw new Error('wasm executor: the model was disposed');
     const inp = this.plan.input;
     const px = inp.h * inp.w;
-    const cp = inp.c4 * 4;
     if (data.length !== px * inp.c) throw new Error(`wasm executor: input has ${data.length} floats, expected ${px * inp.c}`);
     const buf = this.exports.memory.buffer;
-    const dst = new Float32Array(buf, this.slotPtr[inp.slot], px * cp);
-    if (cp === inp.c) dst.set(data);
-    else for (let p = 0, i = 0, o = 0; p < px; p++, o += cp) for (let k = 0; k < cp; k++) dst[o + k] = k < inp.c ? data[i++] : 0;
+    padChannels(data, px, inp.c, new Float32Array(buf, this.slotPtr[inp.slot], tensorFloats(inp)));
     for (const r of this.runs) r();
-    return this.plan.outputs.map((o) => {
-      const v = new Float32Array(buf, this.slotPtr[o.slot], tensorFloats(o));
-      const [n, c, oc] = [o.h * o.w, o.c, o.c4 * 4];
-      if (c === oc) return v.slice();
-      const r = new Float32Array(n * c);
-      if (c === 1) for (let p = 0; p < n; p++) r[p] = v[p * oc];
-      else for (let p = 0, i = 0; p < n; p++) for (let k = 0; k < c; k++) r[i++] = v[p * oc + k];
-      return r;
-    });
+    return this.plan.outputs.map((o) => unpadChannels(new Float32Array(buf, this.slotPtr[o.slot], tensorFloats(o)), o.h * o.w, o.c));
   }
 
   /** Runs and also returns every step's output (for per-layer comparisons). */

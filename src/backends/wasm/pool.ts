@@ -115,7 +115,7 @@ export class ThreadPool {
   private readonly canWait: boolean;
 
   private constructor(
-    private readonly memory: WebAssembly.Memory,
+    memory: WebAssembly.Memory,
     private readonly ctrl: number,
     private readonly workers: AnyWorker[],
   ) {
@@ -181,14 +181,12 @@ export class ThreadPool {
     const bounds: number[] = [];
     for (let i = 0; i <= parts; i++) bounds.push(Math.min(rows, Math.round((units * i) / parts) * grain));
     const fi = POOL_FNS.indexOf(fn);
-    let busy = 0;
     for (let w = 0; w < n; w++) {
       const b = 4 + 4 * w;
       c[b] = fi;
       c[b + 1] = params;
       c[b + 2] = bounds[w];
       c[b + 3] = bounds[w + 1];
-      busy++;
     }
     Atomics.store(c, 1, 0);
     Atomics.add(c, 0, 1);
@@ -196,7 +194,7 @@ export class ThreadPool {
     if (bounds[n] < bounds[parts]) own(bounds[n], bounds[parts]);
     let spins = 0;
     let t0 = 0;
-    for (let done = Atomics.load(c, 1); done < busy; done = Atomics.load(c, 1)) {
+    for (let done = Atomics.load(c, 1); done < n; done = Atomics.load(c, 1)) {
       // spin first (a worker's share of one step is short); then, where this thread may block,
       // sleep until a worker counts itself done, so an oversubscribed machine is not spun on
       if (++spins > 4096 && this.canWait) Atomics.wait(c, 1, done, 1);
@@ -223,10 +221,5 @@ export class ThreadPool {
     Atomics.add(this.c, 0, 1);
     Atomics.notify(this.c, 0);
     for (const w of this.workers) w.terminate();
-  }
-
-  /** for tests: the memory the pool works on */
-  get sharedMemory(): WebAssembly.Memory {
-    return this.memory;
   }
 }
