@@ -10,6 +10,8 @@ import { schedule, type BlockFusion } from './graph/scheduler.js';
 import { CpuExecutor } from './backends/cpu/executor.js';
 import { GpuExecutor } from './backends/webgpu/executor.js';
 import { WasmExecutor } from './backends/wasm/executor.js';
+import { QuantExecutor } from './backends/wasm/qexecutor.js';
+import { runQuantReference, type QProgram } from './graph/qprogram.js';
 import { resolveWasmConfig, wasmKernelModule, wasmSimdSupported, type WasmConfig, type WasmOptions } from './backends/wasm/loader.js';
 import { padChannels, unpadChannels } from './graph/layout.js';
 import { requestGpu, type GpuContext } from './backends/webgpu/device.js';
@@ -61,6 +63,22 @@ export interface LoadOptions {
    * naming the first bad index (about 0.05 ms for a 224x224x3 input); false skips the scan
    */
   checkInput?: boolean;
+  /**
+   * A fully quantized file (TFLite uint8 / int8): 'int8' runs its integer program (int8
+   * kernels with the file's scales, zero points and int32 biases; wasm, or the plain reference
+   * on cpu); 'float' runs the dequantized float graph (every backend). Default: 'int8' on wasm
+   * when the file is fully quantized and every op has an int8 kernel, else 'float'. Asking for
+   * 'int8' where it cannot run is an error that says why. What it got: `model.quantized`.
+   */
+  quantized?: 'int8' | 'float';
+}
+
+/** The cpu backend's int8 path: the plain integer reference (src/graph/qprogram.ts). */
+class QuantReferenceExecutor {
+  constructor(readonly program: QProgram) {}
+  runUnpadded(data: Float32Array): Float32Array[] {
+    return runQuantReference(this.program, data).outputs;
+  }
 }
 
 export interface Tensor {
@@ -119,12 +137,16 @@ export class Model {
   checkInput = true;
   private disposed = false;
   private frames: FrameRunner | null = null;
+  /** 'int8': the file's integer program runs (LoadOptions.quantized); 'float' otherwise */
+  quantized: 'int8' | 'float' = 'float';
+  /** why a quantized file runs in float (the default picked float), else '' */
+  quantizedReason = '';
 
   private constructor(
     readonly name: string,
     readonly backend: Backend,
     readonly plan: Plan,
-    private readonly cpu: CpuExecutor | WasmExecutor | null,
+    private readonly cpu: CpuExecutor | WasmExecutor | QuantExecutor | QuantReferenceExecutor | null,
     private gpu: GpuExecutor | null,
     private readonly owner: Runtime | null,
     /** the owner's device generation the GPU executor was built on */
@@ -132,7 +154,14 @@ export class Model {
   ) {}
 
   /** @internal */
-  static async create(name: string, plan: Plan, backend: Backend, owner: Runtime): Promise<Model> {
+  static async create(name: string, plan: Plan, backend: Backend, owner: Runtime, program?: QProgram): Promise<Model> {
+    if (program) {
+      const w = owner.wasm;
+      const ex = backend === 'wasm' ? await QuantExecutor.create(program, { threads: w!.threads, relaxed: w!.relaxed }) : new QuantReferenceExecutor(program);
+      const m = new Model(name, backend, plan, ex, null, owner);
+      m.quantized = 'int8';
+      return m;
+    }
     if (backend === 'webgpu') {
       const { device, cache, generation } = owner.gpuState();
       return new Model(name, backend, plan, null, await GpuExecutor.create(device, plan, cache), owner, generation);
@@ -173,7 +202,7 @@ export class Model {
 
   /** Bytes of WebAssembly memory held by this model (wasm backend; 0 otherwise or after dispose). */
   get wasmMemoryBytes(): number {
-    return this.cpu instanceof WasmExecutor && !this.disposed ? this.cpu.memoryBytes : 0;
+    return (this.cpu instanceof WasmExecutor || this.cpu instanceof QuantExecutor) && !this.disposed ? this.cpu.memoryBytes : 0;
   }
 
   /** GPU buffers (and the frame path's textures and query sets) held by this model (0 on the CPU path or after dispose). */
@@ -268,7 +297,8 @@ export class Model {
       }
     }
     // wasm: the input goes straight into WASM memory and the outputs come out unpadded
-    if (this.cpu instanceof WasmExecutor) return this.cpu.runUnpadded(data);
+    if (this.disposed && this.quantized === 'int8') throw new Error(`model '${this.name}' was disposed`);
+    if (this.cpu instanceof WasmExecutor || this.cpu instanceof QuantExecutor || this.cpu instanceof QuantReferenceExecutor) return this.cpu.runUnpadded(data);
     const padded = padChannels(data, h * w, c);
     let outs: Float32Array[];
     if (this.gpu) {
@@ -295,7 +325,7 @@ export class Model {
     this.frames?.dispose();
     this.frames = null;
     this.gpu?.dispose();
-    if (this.cpu instanceof WasmExecutor) this.cpu.dispose();
+    if (this.cpu instanceof WasmExecutor || this.cpu instanceof QuantExecutor) this.cpu.dispose();
   }
 }
 
@@ -427,7 +457,9 @@ export class Runtime {
     const tb = performance.now();
     if (this.disposed) throw new Error('this runtime was disposed; create a new one');
     if (this.backend === 'webgpu' && this.lost) await this.recoverDevice(source.name);
-    const m = await Model.create(source.name, plan, this.backend, this);
+    const q = quantizedChoice(source, this.backend, opts.quantized);
+    const m = await Model.create(source.name, plan, this.backend, this, q.program);
+    m.quantizedReason = q.reason;
     m.preprocess = source.preprocess;
     m.task = source.task;
     m.head = (source as { head?: unknown }).head;
@@ -444,6 +476,25 @@ export class Runtime {
     if (this.disposed) return;
     this.disposed = true;
     if (this.ownsDevice) this.ctx?.device.destroy();
+  }
+}
+
+/** Which arithmetic a load runs (LoadOptions.quantized): the integer program, or null and why not. */
+function quantizedChoice(source: ModelSource, backend: Backend, want: LoadOptions['quantized']): { program?: QProgram; reason: string } {
+  if (want !== undefined && want !== 'int8' && want !== 'float') throw new Error(`invalid option 'quantized': '${String(want)}' (expected 'int8' or 'float')`);
+  if (want === 'float') return { reason: '' };
+  if (!source.quantProgram) {
+    if (want === 'int8') throw new Error(`model '${source.name}': quantized: 'int8' needs a fully quantized model file (TFLite uint8 / int8); this one is float`);
+    return { reason: '' };
+  }
+  if (backend === 'webgpu' && want === 'int8') throw new Error(`model '${source.name}': quantized: 'int8' runs on the wasm and cpu backends, not on webgpu (load with quantized: 'float', or use backend 'wasm')`);
+  if (backend === 'webgpu') return { reason: 'the webgpu backend runs quantized files in float' };
+  if (backend === 'cpu' && want === undefined) return { reason: "the cpu backend runs quantized files in float unless quantized: 'int8' is asked for" };
+  try {
+    return { program: source.quantProgram(), reason: '' };
+  } catch (e) {
+    if (want === 'int8') throw e;
+    return { reason: (e as Error).message };
   }
 }
 

@@ -26,7 +26,7 @@ const USAGE = `usage:
                      [--head lraspp|ssdlite] [--form torchvision|paper] [--json]
   mobilenetv3-webgpu inspect FILE.tflite|FILE.onnx|model.json [--resolution N|HxW] [--json]
   mobilenetv3-webgpu run large|small|FILE [same options] [--image PATH] [--out mask.png] [--labels labels.json]
-                     [--backend webgpu|wasm|cpu|auto] [--seed S] [--no-fuse] [--json]
+                     [--backend webgpu|wasm|cpu|auto] [--seed S] [--no-fuse] [--quantized int8|float] [--json]
   mobilenetv3-webgpu table [--backend webgpu|wasm|cpu|auto] [--resolution N]`;
 
 class UsageError extends Error {}
@@ -157,7 +157,9 @@ async function runCmd(a: ParsedArgs): Promise<void> {
   const backend = String(a.flags.get('backend') ?? 'auto') as BackendChoice;
   const rt = await createRuntime({ backend });
   try {
-    const model = await rt.load(src, { fuse: a.flags.get('no-fuse') !== true });
+    const qf = a.flags.get('quantized');
+    if (qf !== undefined && qf !== 'int8' && qf !== 'float') throw new Error(`option --quantized must be int8 or float, got '${String(qf)}'`);
+    const model = await rt.load(src, { fuse: a.flags.get('no-fuse') !== true, ...(qf ? { quantized: qf } : {}) });
     const { h, w, c } = model.inputShape;
     const x = image ?? new Rng(numberFlag(a, 'seed') ?? 0).fill(h * w * c, -1, 1);
     const t0 = performance.now();
@@ -173,7 +175,7 @@ async function runCmd(a: ParsedArgs): Promise<void> {
       image: image ? { width: image.width, height: image.height } : { width: w, height: h },
       labels: src.task?.kind === 'classification' ? loadLabels(a.flags.get('labels') as string | undefined) : undefined,
     });
-    const result: Record<string, unknown> = { model: src.name, backend: rt.backend, reason: rt.reason, latencyMs, firstRunMs: firstMs, dispatches: model.stats.dispatches };
+    const result: Record<string, unknown> = { model: src.name, backend: rt.backend, reason: rt.reason, quantized: model.quantized, latencyMs, firstRunMs: firstMs, dispatches: model.stats.dispatches };
     if (rawTop5) {
       result.top5 = [...outs[0]].map((score, index) => ({ index, score })).sort((p, q) => q.score - p.score).slice(0, 5);
     } else if (decoded.kind === 'classification') {
@@ -193,7 +195,7 @@ async function runCmd(a: ParsedArgs): Promise<void> {
     }
     if (a.flags.get('json')) process.stdout.write(JSON.stringify(result) + '\n');
     else {
-      process.stdout.write(`model ${src.name}\nbackend ${rt.backend} (${rt.reason})\n`);
+      process.stdout.write(`model ${src.name}${model.quantized === 'int8' ? ' (int8)' : ''}\nbackend ${rt.backend} (${rt.reason})\n`);
       if (result.top5) for (const t of result.top5 as { index: number; label?: string; score: number }[]) process.stdout.write(`  ${String(t.index).padStart(5)}  ${t.score.toFixed(5)}  ${t.label ?? ''}\n`);
       if (result.detections) for (const d of result.detections as DetectionOut[]) process.stdout.write(`  ${d.label.padEnd(16)} ${d.score.toFixed(3)}  [${d.box.join(', ')}]\n`);
       if (result.mask) process.stdout.write(`  mask ${JSON.stringify(result.mask)}\n`);

@@ -20,6 +20,8 @@ import { convertConv, convertFullyConnected, convertConvTranspose, convertBinary
 import { convertPool, convertMean, convertReshape, convertSoftmax, convertConcat, convertPad, convertResizeBilinear, convertActivation, convertQuantize } from './tflite_layers.js';
 import { type Graph, type TensorShape, GraphError } from '../graph/ir.js';
 import { inferShapes } from '../graph/shapes.js';
+import { buildQuantProgram } from './tflite_quant.js';
+import type { QProgram } from '../graph/qprogram.js';
 import type { Preprocess } from '../model/preprocess.js';
 import type { ModelSource, ModelTask } from '../model/source.js';
 
@@ -237,9 +239,12 @@ const defaultName = (file: string): string => file.replace(/^.*[\\/]/, '').repla
 /** A TFLite model as a ModelSource for Runtime.load (parsed and validated now). */
 export function importTflite(bytes: Uint8Array, file: string, opts: TfliteImportOptions = {}): ModelSource & { info: TfliteImport } {
   const info = parseTflite(bytes, file, opts);
+  const quantized = info.inputType !== 'FLOAT32' || Object.keys(info.ops).includes('QUANTIZE');
+  let program: QProgram | null = null;
   return {
     name: info.graph.name,
     graph: () => info.graph,
+    ...(quantized ? { quantProgram: () => (program ??= buildQuantProgram(parseTfliteModel(bytes, file), file, info.graph.name)) } : {}),
     ...(info.preprocess ? { preprocess: info.preprocess } : {}),
     task: info.task,
     info,

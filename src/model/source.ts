@@ -6,6 +6,7 @@
 import type { Graph } from '../graph/ir.js';
 import type { ResolvedVariant } from '../graph/variants.js';
 import type { Preprocess } from './preprocess.js';
+import type { QProgram } from '../graph/qprogram.js';
 
 /** Something `Runtime.load` can turn into a model: a graph plus metadata. */
 export interface ModelSource {
@@ -19,6 +20,11 @@ export interface ModelSource {
   readonly preprocess?: Preprocess;
   /** what the outputs mean, for heads and the CLI */
   readonly task?: ModelTask;
+  /**
+   * a fully quantized file's integer program (TFLite uint8 / int8), for `LoadOptions.quantized:
+   * 'int8'`; throws a ModelFormatError when the file has an op the int8 path lacks
+   */
+  quantProgram?(): QProgram;
 }
 
 /** What a model's output is, so post-processing and the CLI know how to decode it. */

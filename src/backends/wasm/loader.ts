@@ -34,6 +34,18 @@ export interface WasmKernelExports {
   global_pool(params: number): void;
   squeeze_excite(params: number): void;
   elementwise(params: number): void;
+  // int8 kernels (qkernels.c)
+  q_pointwise(params: number): void;
+  q_pointwise_rows(params: number, m0: number, m1: number): void;
+  q_conv(params: number): void;
+  q_conv_rows(params: number, y0: number, y1: number): void;
+  q_depthwise(params: number): void;
+  q_depthwise_rows(params: number, y0: number, y1: number): void;
+  q_add(params: number): void;
+  q_mul_channel(params: number): void;
+  q_mean(params: number): void;
+  q_lut(params: number): void;
+  q_quantize(params: number): void;
 }
 
 // (module (func (result v128) v128.const i32x4 0 0 0 0)): validates only with SIMD support
