@@ -59,6 +59,15 @@ describe.skipIf(SKIP)('TFLite models: WebGPU vs CPU', () => {
     gpu?.dispose();
   });
 
+  it("quantized: 'int8' is refused on webgpu with the reason; the default runs the file in float", async () => {
+    const src = importTflite(new Uint8Array(readFileSync(UINT8)), UINT8);
+    await expect(gpu.load(src, { quantized: 'int8' })).rejects.toThrow(/runs on the wasm and cpu backends, not on webgpu/);
+    const m = await gpu.load(src);
+    expect(m.quantized).toBe('float');
+    expect(m.quantizedReason).toMatch(/webgpu backend runs quantized files in float/);
+    m.dispose();
+  });
+
   it('native MobileNetV3-Small has the reference dispatch count', () => {
     expect(planSource(mobilenetV3({ size: 'small' })).stats.dispatches).toBe(NATIVE_SMALL);
   });
