@@ -139,7 +139,7 @@ export async function runBench(o: BenchOptions): Promise<BenchSummary> {
       const u = (p?: string): string | undefined => (p ? s.urlFor(p) : undefined);
       jobModels = models.map((m) => ({
         ...m, graphJson: u(m.graphJson), graphBin: u(m.graphBin), onnx: u(m.onnx), tfjsJson: u(m.tfjsJson), tflite: u(m.tflite), pixelsRgba: u(m.pixelsRgba),
-        inputNhwc: u(m.inputNhwc)!, inputNchw: u(m.inputNchw)!, reference: u(m.reference)!,
+        inputNhwc: u(m.inputNhwc)!, inputNchw: u(m.inputNchw)!, reference: u(m.reference)!, referenceInt8: u(m.referenceInt8),
       }));
       env = { ...(await browserEnv(`${s.url}/`)) };
       log(`browser: ${env.browser}; adapter: ${JSON.stringify(env.adapter)}; crossOriginIsolated: ${env.crossOriginIsolated}`);

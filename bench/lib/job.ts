@@ -69,18 +69,28 @@ export async function runJob(job: Job, host: Host): Promise<JobResult> {
   try {
     const factory = await loadFactory(config.family);
     const inputs = await prepareInputs(model, config.family, host);
-    const ref = new Float32Array(await host.fetchBytes(model.reference));
+    let ref = new Float32Array(await host.fetchBytes(model.reference));
+    const refInt8 = model.referenceInt8 ? new Float32Array(await host.fetchBytes(model.referenceInt8)) : null;
     const t0 = performance.now();
     const deadline = job.maxJobMs > 0 ? t0 + job.maxJobMs : undefined;
     runner = await factory(job, host, inputs);
     r.loadMs = performance.now() - t0;
     r.info = runner.info;
     r.dispatches = runner.dispatches;
+    // our int8 rows are checked against the integer program's output (our cpu path, quantized: 'int8')
+    if (refInt8 && runner.info.quantized === 'int8') ref = refInt8;
 
     const t1 = performance.now();
     let y = await runner.run();
     r.coldMs = performance.now() - t1;
     r.cold = compare(toReferenceLayout(y, runner.layout, model), ref, job.absTol, model.classification);
+    if (refInt8 && model.outputStep) {
+      // every row on a quantized file: how far from the integer program, in output quantization steps
+      const yy = toReferenceLayout(y, runner.layout, model);
+      let d = 0;
+      for (let i = 0; i < refInt8.length; i++) d = Math.max(d, Math.abs(yy[i] - refInt8[i]));
+      r.info = { ...r.info, int8Steps: +(d / model.outputStep).toFixed(2) };
+    }
     if (!r.cold.ok && !job.timeMismatched) {
       r.status = 'mismatch';
       r.message = `cold output differs from the reference (${model.referenceBy}): max|d| ${r.cold.maxAbsDiff.toExponential(2)} > bound ${r.cold.bound.toExponential(2)}${r.cold.nonFinite ? `, ${r.cold.nonFinite} non-finite` : ''}; not timed`;

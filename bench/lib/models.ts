@@ -270,6 +270,17 @@ async function prepareTflite(def: TfliteModelDef, dir: string): Promise<ModelAss
   m.dispose();
   rt.dispose();
   writeFileSync(path.join(dir, 'reference.f32'), f32bytes(ref));
+  // a fully quantized file: its integer program's output too (the reference of int8 rows)
+  let int8: { referenceInt8: string; outputStep: number } | object = {};
+  if (src.quantProgram) {
+    const cpu = await createRuntime({ backend: 'cpu' });
+    const q = await cpu.load(src, { quantized: 'int8' });
+    writeFileSync(path.join(dir, 'reference-int8.f32'), f32bytes(await q.run(nhwc)));
+    const p = src.quantProgram();
+    int8 = { referenceInt8: path.join(dir, 'reference-int8.f32'), outputStep: p.tensors[p.outputs[0]].scale };
+    q.dispose();
+    cpu.dispose();
+  }
   const tm = parseTfliteModel(bytes, def.file);
   const sg = tm.subgraphs[0];
   const tin = sg.tensors[sg.inputs[0]];
@@ -280,7 +291,7 @@ async function prepareTflite(def: TfliteModelDef, dir: string): Promise<ModelAss
     id: def.id, label: def.label, kind: 'tflite-file', tflite: path.resolve(def.file), pixelsRgba: path.join(dir, 'pixels.rgba'),
     inputType: (TENSOR_TYPE_NAMES[tin.type] ?? String(tin.type)).toLowerCase(),
     ...(tout.quant ? { outputQuant: { scale: tout.quant.scale[0], zeroPoint: tout.quant.zeroPoint[0] ?? 0, type: (TENSOR_TYPE_NAMES[tout.type] ?? '').toLowerCase() } } : {}),
-    task: src.info.task.kind, absTol: def.absTol,
+    task: src.info.task.kind, absTol: def.absTol, ...int8,
     inputNhwc: path.join(dir, 'input.nhwc.f32'), inputNchw: path.join(dir, 'input.nchw.f32'), input: { h, w, c }, compareOutput: 0,
     reference: path.join(dir, 'reference.f32'), referenceShape: spatial ? [1, o.h, o.w, o.c] : [1, o.c], referenceLayout: spatial ? 'nhwc' : 'flat',
     referenceBy: 'ours, CPU path (TS) in Node, on the same pixels', classification, inputBy: def.image.describe,

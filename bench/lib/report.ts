@@ -95,6 +95,12 @@ export function markdownTable(rows: Row[], modelLabels: Record<string, string>):
   if (notes.length) out.push('', 'Rows not timed or not matching, and why:', '', ...notes);
   const remarks = rows.filter((r) => r.notes.length).map((r) => `- ${r.modelId} / ${r.configId}: ${r.notes.join('; ')}`);
   if (remarks.length) out.push('', 'Remarks:', '', ...remarks);
+  // quantized .tflite files: which rows ran int8, and every row's distance from our integer program
+  const q = rows.filter((r) => r.info.int8Steps !== undefined);
+  if (q.length) {
+    out.push('', 'Quantized files: max |y - integer program| in output quantization steps (our int8 path = the integer program on wasm; `quantized` says what our rows ran):', '');
+    for (const r of q) out.push(`- ${r.modelId} / ${r.configId}: ${r.info.int8Steps} steps${r.info.quantized ? ` (ours: ${r.info.quantized})` : ''}`);
+  }
   return out.join('\n');
 }
 

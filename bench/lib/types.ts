@@ -17,6 +17,8 @@ export interface ConfigSpec {
   fuse?: boolean;
   /** ours, wasm only: RuntimeOptions.wasm (default: 'auto' threads and SIMD flavour) */
   wasm?: { threads?: number; simd?: 'auto' | 'relaxed' | 'baseline' };
+  /** ours: LoadOptions.quantized for fully quantized .tflite files (default: int8 on wasm, float elsewhere) */
+  quantized?: 'int8' | 'float';
   /** ours, webgpu only: LoadOptions.blockFusion (pointwise_chain steps); set explicitly so a row means the same plan on every adapter */
   blockFusion?: boolean;
   where: Where[];
@@ -31,6 +33,9 @@ export const CONFIGS: readonly ConfigSpec[] = [
   // the same wasm backend on one thread (relaxed SIMD where validated), and the old baseline build
   { id: 'ours-wasm-1t', family: 'ours', backend: 'wasm', fuse: true, wasm: { threads: 1 }, where: ['browser', 'node'] },
   { id: 'ours-wasm-baseline', family: 'ours', backend: 'wasm', fuse: true, wasm: { threads: 1, simd: 'baseline' }, where: ['browser', 'node'] },
+  // quantized .tflite files: the wasm default runs them in int8; these force the dequantized float graph (a float file ignores it)
+  { id: 'ours-wasm-float', family: 'ours', backend: 'wasm', fuse: true, quantized: 'float', where: ['browser', 'node'] },
+  { id: 'ours-wasm-float-1t', family: 'ours', backend: 'wasm', fuse: true, quantized: 'float', wasm: { threads: 1 }, where: ['browser', 'node'] },
   { id: 'tfjs-webgpu', family: 'tfjs', backend: 'webgpu', where: ['browser'] },
   { id: 'tfjs-webgl', family: 'tfjs', backend: 'webgl', where: ['browser'] },
   { id: 'tfjs-wasm', family: 'tfjs', backend: 'wasm', where: ['browser', 'node'] },
@@ -75,6 +80,10 @@ export interface ModelAssets {
   inputType?: string;
   /** tflite-file: the file's output quantization (LiteRT returns q; real = scale * (q - zeroPoint)) */
   outputQuant?: { scale: number; zeroPoint: number; type: string };
+  /** tflite-file, fully quantized: the output of the integer program (our cpu path, quantized: 'int8'), f32; rows that run int8 are checked against it */
+  referenceInt8?: string;
+  /** tflite-file: the output grid step (1 quantization step of the output), for the int8 differences */
+  outputStep?: number;
   /** tflite-file: what our importer detected ('classification' | 'segmentation' | 'features') */
   task?: string;
   /** this model's bound instead of the job's --tol (quantized peers round differently from a float runtime) */

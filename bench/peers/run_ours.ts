@@ -70,7 +70,11 @@ export const createOursRunner: RunnerFactory = async (job, host, inputs) => {
     if (config.backend === 'wasm' && /invalid option 'backend'|wasm/i.test(msg)) throw new SkipError(`our wasm backend is not available yet: ${msg}`);
     throw e;
   }
-  const m = await rt.load(source, { fuse: config.fuse ?? true, ...(config.blockFusion !== undefined ? { blockFusion: config.blockFusion } : {}) });
+  const m = await rt.load(source, {
+    fuse: config.fuse ?? true,
+    ...(config.blockFusion !== undefined ? { blockFusion: config.blockFusion } : {}),
+    ...(config.quantized && source.quantProgram ? { quantized: config.quantized } : {}),
+  });
   const { h, w, c } = m.inputShape;
   if (h * w * c !== inputs.nhwc.length) throw new Error(`our model input is ${h}x${w}x${c}, the bench input has ${inputs.nhwc.length} values`);
   const gpu = m.gpuExecutor;
@@ -79,7 +83,7 @@ export const createOursRunner: RunnerFactory = async (job, host, inputs) => {
   return {
     layout: 'nhwc',
     dispatches: m.stats.dispatches,
-    info: { backend: rt.backend, reason: rt.reason, fuse: config.fuse ?? true, blockFusion: m.blockFusion !== null, dispatches: m.stats.dispatches, ...(rt.gpu ? { adapter: rt.gpu.adapterName } : {}), ...(rt.wasm ? { wasmThreads: rt.wasm.threads, wasmVariant: rt.wasm.variant } : {}) },
+    info: { backend: rt.backend, reason: rt.reason, fuse: config.fuse ?? true, blockFusion: m.blockFusion !== null, dispatches: m.stats.dispatches, ...(rt.gpu ? { adapter: rt.gpu.adapterName } : {}), ...(rt.wasm ? { wasmThreads: rt.wasm.threads, wasmVariant: rt.wasm.variant } : {}), quantized: m.quantized },
     async run() {
       const outs = await m.runAll(inputs.nhwc);
       const y = outs[model.compareOutput];

@@ -150,13 +150,20 @@ export function quantizeQ(x: number, invScale: number, zp: number): number {
   return clampQ(roundHalfEven(f(f(f(x) * invScale) + zp)), -128, 127);
 }
 
-/** The fused HARD_SWISH of a conv epilogue: conv output q1 (already clamped) -> hswish output q2, in f32 steps (qkernels.c hswish_q). */
+/**
+ * The fused HARD_SWISH of a conv epilogue: conv output q1 (already clamped) -> hswish output q2,
+ * in f32 steps (qkernels.c qhswish): u = q1 - z1, t = clamp(u * s1 + 3, 0, 6),
+ * q2 = nearest(u * t * k + z2) with k = f32(s1 / (6 * s2)); the same real function as
+ * x * relu6(x + 3) / 6 on x = s1 * u, with the scales folded.
+ */
 export function hswishQ(q1: number, h: QHswish): number {
-  const x = f((q1 - h.z1) * f(h.s1));
-  const t = Math.min(Math.max(f(x + 3), 0), 6);
-  const y = f(f(x * t) * f(1 / 6));
-  return clampQ(roundHalfEven(f(f(y * f(1 / h.s2)) + h.z2)), -128, 127);
+  const u = q1 - h.z1;
+  const t = Math.min(Math.max(f(f(u * f(h.s1)) + 3), 0), 6);
+  return clampQ(roundHalfEven(f(f(f(u * t) * hswishK(h)) + h.z2)), -128, 127);
 }
+
+/** the folded hswish constant s1 / (6 s2), as f32 */
+export const hswishK = (h: QHswish): number => f(h.s1 / (6 * h.s2));
 
 /** conv epilogue: int32 accumulator -> int8 */
 export function requantQ(acc: number, mult: number, zp: number, lo: number, hi: number, hs?: QHswish): number {

@@ -118,6 +118,7 @@ describe('int8 programs of the quantized TFLite files', () => {
         const ex = await QuantExecutor.create(p, opts);
         try {
           if (opts.threads > 1) expect(ex.splitSteps).toBeGreaterThan(30);
+          expect(ex.paddedTensors).toBe(11); // every depthwise input gets its zero-point border
           const got = ex.runTensors(x);
           for (const t of p.tensors) {
             const r = ref.tensors[t.id];
@@ -161,6 +162,103 @@ describe('int8 programs of the quantized TFLite files', () => {
       // product to an integer, then RoundingDivideByPOT rounds again (e.g. acc * mult = 13.49973 ->
       // 13823.72 / 2^10 -> 13824 / 2^10 = 13.5 -> 14, where the exact value rounds to 13)
       expect(differ / total).toBeLessThan(0.03);
+    });
+  }
+});
+
+// ---- synthetic programs: the kernels' other paths and edge shapes ----
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+interface ConvSpec {
+  depthwise: boolean;
+  k: number;
+  stride: number;
+  dil?: number;
+  cout?: number;
+  hswish?: boolean;
+  relu?: boolean;
+}
+
+/** input h x w x c -> a chain of convs (SAME padding) with random int weights, then a per-channel gate, a residual-free tail */
+function syntheticProgram(h: number, w: number, c: number, specs: ConvSpec[], seed: number): QProgram {
+  const r = rng(seed);
+  const ri = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
+  const tensors: QProgram['tensors'] = [{ id: 0, name: 'x', h, w, c, scale: 0.02, zp: ri(-20, 20) }];
+  const ops: QProgram['ops'] = [];
+  let cur = 0;
+  for (const [i, sp] of specs.entries()) {
+    const x = tensors[cur];
+    const dil = sp.dil ?? 1;
+    const cout = sp.depthwise ? x.c : (sp.cout ?? x.c);
+    const cin = sp.depthwise ? 1 : x.c;
+    const oh = Math.ceil(x.h / sp.stride);
+    const ow = Math.ceil(x.w / sp.stride);
+    const pad = (n: number, o: number): number => Math.floor(Math.max((o - 1) * sp.stride + (sp.k - 1) * dil + 1 - n, 0) / 2);
+    const weights = Int16Array.from({ length: sp.k * sp.k * cin * cout }, () => ri(-255, 255));
+    const bias = Int32Array.from({ length: cout }, () => ri(-5000, 5000));
+    const fan = sp.k * sp.k * cin;
+    const mult = Float32Array.from({ length: cout }, () => Math.fround(0.3 / (fan * 60 * (0.5 + r()))));
+    const oz = ri(-30, 30);
+    const id = tensors.length;
+    tensors.push({ id, name: `t${i}`, h: oh, w: ow, c: cout, scale: 0.05, zp: oz });
+    let output = id;
+    const conv: QConv = {
+      kind: 'conv', name: `conv${i}`, input: cur, output: id, depthwise: sp.depthwise, kh: sp.k, kw: sp.k, strideH: sp.stride, strideW: sp.stride,
+      dilH: dil, dilW: dil, padT: pad(x.h, oh), padL: pad(x.w, ow), cin, cout, weights, bias, mult, zp: oz, lo: sp.relu ? oz : -128, hi: 127,
+    };
+    if (sp.hswish) {
+      output = tensors.length;
+      tensors.push({ id: output, name: `h${i}`, h: oh, w: ow, c: cout, scale: 0.03, zp: ri(-10, 10) });
+      conv.hswish = { s1: 0.05, z1: oz, s2: 0.03, z2: tensors[output].zp };
+      conv.output = output;
+    }
+    ops.push(conv);
+    cur = output;
+  }
+  return { name: 'synthetic', tensors, input: 0, entry: 0, ops, outputs: [cur], activations: 'INT8' };
+}
+
+describe('int8 kernels on synthetic programs (paths the two files do not take)', () => {
+  const cases: { label: string; hwc: [number, number, number]; specs: ConvSpec[] }[] = [
+    // depthwise straight from the input: the unpadded path (border pixels one by one, 4-pixel groups inside)
+    { label: 'depthwise 3x3 s1 from the input, 9x13x24', hwc: [9, 13, 24], specs: [{ depthwise: true, k: 3, stride: 1, hswish: true }] },
+    { label: 'depthwise 5x5 s2 from the input, 11x10x16', hwc: [11, 10, 16], specs: [{ depthwise: true, k: 5, stride: 2, relu: true }] },
+    { label: 'depthwise 3x3 dilation 2 from the input, 12x12x8', hwc: [12, 12, 8], specs: [{ depthwise: true, k: 3, stride: 1, dil: 2 }] },
+    // after a pointwise conv: the padded path, odd widths (partial 4-pixel groups)
+    { label: 'pointwise + depthwise 5x5 s1 (padded), 7x7x20', hwc: [7, 7, 20], specs: [{ depthwise: false, k: 1, stride: 1, cout: 40, hswish: true }, { depthwise: true, k: 5, stride: 1, hswish: true }] },
+    { label: 'pointwise + depthwise 3x3 s2 (padded), 13x9x12', hwc: [13, 9, 12], specs: [{ depthwise: false, k: 1, stride: 1, cout: 24 }, { depthwise: true, k: 3, stride: 2 }] },
+    { label: 'pointwise + depthwise 3x3 dilation 2 (padded), 10x11x8', hwc: [10, 11, 8], specs: [{ depthwise: false, k: 1, stride: 1, cout: 16, relu: true }, { depthwise: true, k: 3, stride: 1, dil: 2 }] },
+    // dense convs: 3 input channels (contiguous im2col rows) and 10 (padded stride, the general copy)
+    { label: 'dense 3x3 s2 on 3 channels + depthwise, 15x17x3', hwc: [15, 17, 3], specs: [{ depthwise: false, k: 3, stride: 2, cout: 16, hswish: true }, { depthwise: true, k: 3, stride: 1 }] },
+    { label: 'dense 3x3 s1 on 10 channels, 6x7x10', hwc: [6, 7, 10], specs: [{ depthwise: false, k: 3, stride: 1, cout: 12 }] },
+    { label: 'pointwise K=8 N=8 M=5, 1x5x8', hwc: [1, 5, 8], specs: [{ depthwise: false, k: 1, stride: 1, cout: 8 }] },
+  ];
+  for (const [i, c] of cases.entries()) {
+    it(c.label, async () => {
+      const p = syntheticProgram(...c.hwc, c.specs, 100 + i);
+      const r = rng(7 + i);
+      const x = Float32Array.from({ length: c.hwc[0] * c.hwc[1] * c.hwc[2] }, () => (r() - 0.5) * 5);
+      const ref = runQuantReference(p, x);
+      for (const opts of [{ threads: 1, relaxed: false }, { threads: 2, relaxed: true, minSplitMacs: 0 }]) {
+        const ex = await QuantExecutor.create(p, opts);
+        try {
+          const paddedExpected = c.specs.some((sp, j) => sp.depthwise && j > 0) ? 1 : 0;
+          expect(ex.paddedTensors).toBe(paddedExpected);
+          const got = ex.runTensors(x);
+          for (const t of p.tensors) {
+            const want = ref.tensors[t.id];
+            if (!want) continue;
+            const nonTrivial = new Set(want).size;
+            expect(nonTrivial, `${t.name} is not constant`).toBeGreaterThan(8);
+            expect(Array.from(got[t.id]), `${JSON.stringify(opts)} ${t.name}`).toEqual(Array.from(want));
+          }
+        } finally {
+          ex.dispose();
+        }
+      }
     });
   }
 });

@@ -42,7 +42,10 @@ export interface WasmKernelExports {
   q_depthwise(params: number): void;
   q_depthwise_rows(params: number, y0: number, y1: number): void;
   q_add(params: number): void;
+  q_add_rows(params: number, g0: number, g1: number): void;
   q_mul_channel(params: number): void;
+  q_mul_channel_prep(params: number): void;
+  q_mul_channel_rows(params: number, px0: number, px1: number): void;
   q_mean(params: number): void;
   q_lut(params: number): void;
   q_quantize(params: number): void;

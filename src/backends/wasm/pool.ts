@@ -10,7 +10,7 @@
  */
 
 /** Kernels a worker can run on a row range (their index is the control block's `fn`). */
-export const POOL_FNS = ['pointwise_rows', 'depthwise_rows', 'conv2d_rows', 'conv_transpose_rows', 'resize_rows', 'concat_rows', 'pad_rows', 'q_pointwise_rows', 'q_depthwise_rows', 'q_conv_rows'] as const;
+export const POOL_FNS = ['pointwise_rows', 'depthwise_rows', 'conv2d_rows', 'conv_transpose_rows', 'resize_rows', 'concat_rows', 'pad_rows', 'q_pointwise_rows', 'q_depthwise_rows', 'q_conv_rows', 'q_add_rows', 'q_mul_channel_rows'] as const;
 export type PoolFn = (typeof POOL_FNS)[number];
 
 /** Int32 words of the control block: gen, done, quit, spare, then 4 per worker. */

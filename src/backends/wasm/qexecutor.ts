@@ -5,23 +5,24 @@
  * block per op. The thread pool (pool.ts) splits pointwise / dense conv / depthwise rows.
  * The result equals runQuantReference bit for bit (test/unit/wasm_int8.test.ts).
  */
-import { softmaxQ, type QConv, type QProgram, type QTensor } from '../../graph/qprogram.js';
+import { hswishK, softmaxQ, type QConv, type QOp, type QProgram, type QTensor } from '../../graph/qprogram.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
 import { ThreadPool, WORKER_STACK_BYTES, controlWords, type PoolFn } from './pool.js';
 
 const PAGE = 65536;
 const ALIGN = 64;
 const c8 = (c: number): number => Math.ceil(c / 8) * 8;
-const bytesOf = (t: QTensor): number => t.h * t.w * c8(t.c);
 /** below this many MACs an op stays on the calling thread */
 const MIN_SPLIT_MACS = 150_000;
+/** elementwise ops: below this many elements (~10 us of work) they stay on the calling thread */
+const MIN_SPLIT_ELEMENTS = 16_384;
 
 type Word = number | { f: number };
 
-/** QEpi (qkernels.c): zp, lo, hi, has_hs, s1, z1, inv_s2, z2 */
+/** QEpi (qkernels.c): zp, lo, hi, has_hs, s1, z1, k = s1 / (6 s2), z2 */
 function qepi(op: QConv): Word[] {
   const h = op.hswish;
-  return [{ f: op.zp }, { f: op.lo }, { f: op.hi }, h ? 1 : 0, { f: h?.s1 ?? 0 }, { f: h?.z1 ?? 0 }, { f: h ? 1 / h.s2 : 0 }, { f: h?.z2 ?? 0 }];
+  return [{ f: op.zp }, { f: op.lo }, { f: op.hi }, h ? 1 : 0, { f: h?.s1 ?? 0 }, { f: h?.z1 ?? 0 }, { f: h ? hswishK(h) : 0 }, { f: h?.z2 ?? 0 }];
 }
 
 /** GEMM panels: per 8 output channels [bias' i32 x8][mult f32 x8][K/2 x 16 i16]; k indexes the conv's [kh][kw][cin] rows */
@@ -50,19 +51,38 @@ export function packQGemm(op: QConv, K: number, N: number, zx: number, dst: Data
   }
 }
 
-/** depthwise blocks: per 8 channels [bias i32 x8][mult f32 x8][taps x 8 i16] */
+/** depthwise blocks: per 8 channels [bias i32 x8][mult f32 x8][taps x 8 i16][kh x ceil(kw/2) tap pairs x 16 i16][kh x 8 row sums i32] (qkernels.c) */
+export const qDepthwiseBlockBytes = (kh: number, kw: number): number => 64 + kh * kw * 16 + kh * Math.ceil(kw / 2) * 32 + kh * 32;
+
 export function packQDepthwise(op: QConv, C: number, dst: DataView, at: number): void {
-  const T = op.kh * op.kw;
-  const cout = op.cout;
-  const blockBytes = 64 + T * 16;
+  const { kh, kw, cout } = op;
+  const T = kh * kw;
+  const pairs = Math.ceil(kw / 2);
+  const blockBytes = qDepthwiseBlockBytes(kh, kw);
+  const w = (ky: number, kx: number, c: number): number => (c < cout && kx < kw ? op.weights[(ky * kw + kx) * cout + c] : 0);
   for (let c0 = 0; c0 < C; c0 += 8) {
     const base = at + (c0 / 8) * blockBytes;
     for (let j = 0; j < 8; j++) {
       const c = c0 + j;
       dst.setInt32(base + j * 4, c < cout ? op.bias[c] : 0, true);
       dst.setFloat32(base + 32 + j * 4, c < cout ? op.mult[c] : 0, true);
-      for (let t = 0; t < T; t++) dst.setInt16(base + 64 + (t * 8 + j) * 2, c < cout ? op.weights[t * cout + c] : 0, true);
+      for (let t = 0; t < T; t++) dst.setInt16(base + 64 + (t * 8 + j) * 2, w(Math.floor(t / kw), t % kw, c), true);
     }
+    let o = base + 64 + T * 16;
+    for (let ky = 0; ky < kh; ky++)
+      for (let pr = 0; pr < pairs; pr++)
+        for (let j = 0; j < 8; j++) {
+          dst.setInt16(o, w(ky, 2 * pr, c0 + j), true);
+          dst.setInt16(o + 2, w(ky, 2 * pr + 1, c0 + j), true);
+          o += 4;
+        }
+    for (let ky = 0; ky < kh; ky++)
+      for (let j = 0; j < 8; j++) {
+        let sum = 0;
+        for (let kx = 0; kx < kw; kx++) sum += w(ky, kx, c0 + j);
+        dst.setInt32(o, sum, true);
+        o += 4;
+      }
   }
 }
 
@@ -81,11 +101,15 @@ export class QuantExecutor {
   variant: WasmVariant = 'simd';
   /** ops split across the pool's threads */
   splitSteps = 0;
+  /** depthwise inputs stored with a zero-point border */
+  paddedTensors = 0;
 
   private constructor(
     readonly program: QProgram,
     private exports: WasmKernelExports,
     private readonly tensorPtr: number[],
+    private readonly stride: number[],
+    private readonly rowBytes: number[],
     private readonly inputPtr: number,
     private readonly quantParams: number,
     private readonly steps: Step[],
@@ -112,7 +136,35 @@ export class QuantExecutor {
       return at;
     };
     const T = p.tensors;
-    const tensorPtr = T.map((t) => alloc(bytesOf(t)));
+    // channel stride per tensor: padded to 8, except an input that only dense convs read (the
+    // stem): unpadded, so that one kernel row is contiguous (qkernels.c q_conv_rows)
+    const readers = p.ops.filter((op) => inputsOf(op).includes(p.entry));
+    const denseOnly = readers.length > 0 && readers.every((op) => op.kind === 'conv' && !op.depthwise && op.kh * op.kw > 1) && !p.outputs.includes(p.entry);
+    const stride = T.map((t) => (t.id === p.entry && denseOnly ? t.c : c8(t.c)));
+    // a depthwise conv's input that only it reads, written by a conv: a buffer with a border of
+    // zero point (filled once here; producers write the interior), so the depthwise kernel runs
+    // every pixel in 4-pixel groups without bounds checks (qkernels.c QDwParams.padded)
+    const producer = new Map(p.ops.map((op) => [op.output, op] as const));
+    const pad = T.map(() => null as null | { top: number; left: number; rows: number; cols: number });
+    for (const op of p.ops) {
+      if (op.kind !== 'conv' || !op.depthwise) continue;
+      const x = T[op.input];
+      const prod = producer.get(op.input);
+      if (!prod || prod.kind !== 'conv' || prod.depthwise || p.outputs.includes(op.input) || p.ops.filter((o) => inputsOf(o).includes(op.input)).length !== 1) continue;
+      const o = T[op.output];
+      const lastGroup = 4 * Math.floor((o.w - 1) / 4) + 3;
+      const rows = Math.max(op.padT + x.h, (o.h - 1) * op.strideH + (op.kh - 1) * op.dilH + 1);
+      const cols = Math.max(op.padL + x.w, lastGroup * op.strideW + (op.kw - 1) * op.dilW + 1);
+      pad[x.id] = { top: op.padT, left: op.padL, rows, cols };
+    }
+    /** bytes per row and offset of pixel (0, 0) in each tensor's slot */
+    const rowBytes = T.map((t) => (pad[t.id] ? pad[t.id]!.cols : t.w) * stride[t.id]);
+    const origin = T.map((t) => (pad[t.id] ? (pad[t.id]!.top * pad[t.id]!.cols + pad[t.id]!.left) * stride[t.id] : 0));
+    const slotBytes = T.map((t) => (pad[t.id] ? pad[t.id]!.rows * rowBytes[t.id] : t.h * t.w * stride[t.id]));
+    const bytesOf = (t: QTensor): number => t.h * t.w * stride[t.id];
+    // + slack: the kernels read up to 16 bytes past a row (q_conv_rows' contiguous copies)
+    const slotPtr = T.map((t) => alloc(slotBytes[t.id] + 16));
+    const tensorPtr = T.map((t) => slotPtr[t.id] + origin[t.id]);
     const it = T[p.input];
     const inputPtr = alloc(it.h * it.w * it.c * 4);
     const inputLut = p.inputLut ? alloc(256) : 0;
@@ -120,33 +172,44 @@ export class QuantExecutor {
     let scratchBytes = 64;
 
     // each op: its parameter words (given its weight address), weight bytes and packer, export
-    type Prep = { fn: keyof WasmKernelExports; words: (w: number, scratch: number) => Word[]; wBytes: number; pack?: (dv: DataView, at: number) => void; rows?: { fn: PoolFn; n: number; grain: number }; macs: number };
+    type Prep = {
+      fn: keyof WasmKernelExports;
+      words: (w: number, scratch: number) => Word[];
+      wBytes: number;
+      pack?: (dv: DataView, at: number) => void;
+      /** the row-range export the pool splits; `elements`: an elementwise op (its threshold is MIN_SPLIT_ELEMENTS); `prep`: run once before splitting */
+      rows?: { fn: PoolFn; n: number; grain: number; elements?: number; prep?: keyof WasmKernelExports };
+      macs: number;
+    };
     const preps: (Prep | null)[] = p.ops.map((op): Prep | null => {
       const o = T[op.output];
       switch (op.kind) {
         case 'conv': {
           const xi = T[op.input];
-          const [C, N] = [c8(xi.c), c8(op.cout)];
+          const [C, N] = [stride[op.input], c8(op.cout)];
           const macs = o.h * o.w * op.cout * op.kh * op.kw * op.cin;
           if (op.depthwise) {
             return {
-              fn: 'q_depthwise', macs, wBytes: (C / 8) * (64 + op.kh * op.kw * 16), pack: (dv, at) => packQDepthwise(op, C, dv, at),
-              words: (w) => [xi.h, xi.w, o.h, o.w, C, op.strideH, op.strideW, op.dilH, op.dilW, op.padT, op.padL, op.kh, op.kw, xi.zp, tensorPtr[op.input], w, tensorPtr[op.output], ...qepi(op)],
+              fn: 'q_depthwise', macs, wBytes: (C / 8) * qDepthwiseBlockBytes(op.kh, op.kw), pack: (dv, at) => packQDepthwise(op, C, dv, at),
+              words: (w) => [
+                xi.h, xi.w, o.h, o.w, C, op.strideH, op.strideW, op.dilH, op.dilW, op.padT, op.padL, op.kh, op.kw, xi.zp,
+                pad[op.input] ? slotPtr[op.input] : tensorPtr[op.input], w, tensorPtr[op.output], ...qepi(op), pad[op.input] ? 1 : 0, rowBytes[op.input],
+              ],
               rows: { fn: 'q_depthwise_rows', n: o.h, grain: 1 },
             };
           }
           if (op.kh * op.kw === 1 && op.strideH === 1 && op.strideW === 1 && op.padT === 0 && op.padL === 0) {
             return {
               fn: 'q_pointwise', macs, wBytes: (N / 8) * (64 + C * 16), pack: (dv, at) => packQGemm(op, C, N, xi.zp, dv, at),
-              words: (w) => [o.h * o.w, C, N, tensorPtr[op.input], w, tensorPtr[op.output], ...qepi(op)],
+              words: (w) => [o.h * o.w, C, N, tensorPtr[op.input], w, tensorPtr[op.output], ...qepi(op), o.w, rowBytes[op.output]],
               rows: { fn: 'q_pointwise_rows', n: o.h * o.w, grain: 4 },
             };
           }
-          const K = c8(op.kh * op.kw * op.cin);
+          const K = c8(op.kh * op.kw * op.cin); // zero weights past the real taps: the GEMM runs 8 channels at a time
           if (K > 16384) throw new Error(`int8 conv '${op.name}': ${op.kh}x${op.kw}x${op.cin} taps per output exceed the dense kernel's 16384`);
           return {
             fn: 'q_conv', macs, wBytes: (N / 8) * (64 + K * 16), pack: (dv, at) => packQGemm(op, K, N, xi.zp, dv, at),
-            words: (w) => [xi.h, xi.w, C, o.h, o.w, N, op.cin, op.strideH, op.strideW, op.dilH, op.dilW, op.padT, op.padL, op.kh, op.kw, K, xi.zp, tensorPtr[op.input], w, tensorPtr[op.output], ...qepi(op)],
+            words: (w) => [xi.h, xi.w, C, o.h, o.w, N, op.cin, op.strideH, op.strideW, op.dilH, op.dilW, op.padT, op.padL, op.kh, op.kw, K, xi.zp, tensorPtr[op.input], w, tensorPtr[op.output], ...qepi(op), rowBytes[op.output]],
             rows: { fn: 'q_conv_rows', n: o.h, grain: 1 },
           };
         }
@@ -154,13 +217,13 @@ export class QuantExecutor {
           return { fn: 'q_lut', macs: 0, wBytes: 256, pack: (dv, at) => op.table.forEach((v, i) => dv.setInt8(at + i, v)), words: (w) => [bytesOf(o), tensorPtr[op.input], tensorPtr[op.output], w] };
         case 'add': {
           const [a, b] = [T[op.a], T[op.b]];
-          return { fn: 'q_add', macs: 0, wBytes: 0, words: () => [bytesOf(o), tensorPtr[op.a], tensorPtr[op.b], tensorPtr[op.output], { f: a.zp }, { f: b.zp }, { f: op.ma }, { f: op.mb }, { f: o.zp }, { f: op.lo }, { f: op.hi }] };
+          return { fn: 'q_add', macs: 0, wBytes: 0, rows: { fn: 'q_add_rows', n: bytesOf(o) / 8, grain: 16, elements: bytesOf(o) }, words: () => [bytesOf(o), tensorPtr[op.a], tensorPtr[op.b], tensorPtr[op.output], { f: a.zp }, { f: b.zp }, { f: op.ma }, { f: op.mb }, { f: o.zp }, { f: op.lo }, { f: op.hi }] };
         }
         case 'mul_channel': {
           const [x, g] = [T[op.input], T[op.gate]];
           scratchBytes = Math.max(scratchBytes, c8(o.c) * 4);
           return {
-            fn: 'q_mul_channel', macs: 0, wBytes: 0,
+            fn: 'q_mul_channel', macs: 0, wBytes: 0, rows: { fn: 'q_mul_channel_rows', n: x.h * x.w, grain: 8, elements: bytesOf(o), prep: 'q_mul_channel_prep' },
             words: (_w, s) => [x.h * x.w, c8(o.c), tensorPtr[op.input], tensorPtr[op.gate], tensorPtr[op.output], { f: x.zp }, { f: g.zp }, { f: op.m }, { f: o.zp }, { f: op.lo }, { f: op.hi }, s],
           };
         }
@@ -185,7 +248,8 @@ export class QuantExecutor {
     new Uint8Array(buf, ctrlPtr, threads > 1 ? controlWords(threads - 1) * 4 : 0).fill(0);
     const write = (at: number, words: Word[]): void => words.forEach((v, j) => (typeof v === 'number' ? dv.setInt32(at + 4 * j, v, true) : dv.setFloat32(at + 4 * j, v.f, true)));
     if (p.inputLut) p.inputLut.forEach((v, i) => dv.setInt8(inputLut + i, v));
-    write(quantParams, [it.h * it.w, it.c, c8(T[p.entry].c), inputPtr, tensorPtr[p.entry], { f: 1 / it.scale }, { f: it.zp }, inputLut]);
+    for (const t of T) if (pad[t.id]) new Int8Array(buf, slotPtr[t.id], slotBytes[t.id]).fill(t.zp);
+    write(quantParams, [it.h * it.w, it.c, stride[p.entry], inputPtr, tensorPtr[p.entry], { f: 1 / it.scale }, { f: it.zp }, inputLut]);
 
     const minSplit = opts.minSplitMacs ?? MIN_SPLIT_MACS;
     const poolRef: { pool: ThreadPool | null } = { pool: null };
@@ -211,22 +275,26 @@ export class QuantExecutor {
       const fn = ex[pr.fn] as (p: number) => void;
       const at = paramPtr[i];
       const r = pr.rows;
-      if (threads > 1 && r && r.n >= 2 * r.grain && pr.macs >= minSplit) {
+      const worth = r ? (r.elements !== undefined ? r.elements >= Math.min(MIN_SPLIT_ELEMENTS, minSplit) : pr.macs >= minSplit) : false;
+      if (threads > 1 && r && r.n >= 2 * r.grain && worth) {
         splitSteps++;
-        const rowExport = ex[r.fn] as unknown as (p: number, a: number, b: number) => void;
+        const rowExport = ex[r!.fn] as unknown as (p: number, a: number, b: number) => void;
+        const prep = r!.prep ? (ex[r!.prep] as (p: number) => void) : null;
         const own = (a: number, b: number): void => rowExport(at, a, b);
         return {
           label: op.name, kind: pr.fn, macs: pr.macs,
           run: () => {
             const pool = poolRef.pool;
             if (!pool) return fn(at);
-            pool.run(r.fn, at, r.n, r.grain, own);
+            if (prep) prep(at);
+            pool.run(r!.fn, at, r!.n, r!.grain, own);
           },
         };
       }
       return { label: op.name, kind: pr.fn, macs: pr.macs, run: () => fn(at) };
     });
-    const exec = new QuantExecutor(p, ex, tensorPtr, inputPtr, quantParams, steps, buf.byteLength);
+    const exec = new QuantExecutor(p, ex, tensorPtr, stride, rowBytes, inputPtr, quantParams, steps, buf.byteLength);
+    exec.paddedTensors = pad.filter(Boolean).length;
     exec.variant = variant;
     if (threads > 1) {
       try {
@@ -270,7 +338,13 @@ export class QuantExecutor {
 
   private tensor(id: number): Int8Array {
     const t = this.program.tensors[id];
-    return unpad(new Int8Array(this.exports.memory.buffer, this.tensorPtr[id], bytesOf(t)), t.h * t.w, t.c);
+    const C = this.stride[id];
+    const row = this.rowBytes[id];
+    const b = this.exports.memory.buffer;
+    if (row === t.w * C) return unpad(new Int8Array(b, this.tensorPtr[id], t.h * t.w * C), t.h * t.w, t.c, C);
+    const out = new Int8Array(t.h * t.w * t.c);
+    for (let y = 0; y < t.h; y++) out.set(unpad(new Int8Array(b, this.tensorPtr[id] + y * row, t.w * C), t.w, t.c, C), y * t.w * t.c);
+    return out;
   }
 
   /** per-op wall time (median of `runs` after one warm-up) */
@@ -297,8 +371,9 @@ export class QuantExecutor {
   }
 }
 
-function unpad(src: Int8Array, px: number, c: number): Int8Array {
-  const C = c8(c);
+const inputsOf = (op: QOp): number[] => (op.kind === 'add' ? [op.a, op.b] : op.kind === 'mul_channel' ? [op.input, op.gate] : [op.input]);
+
+function unpad(src: Int8Array, px: number, c: number, C = c8(c)): Int8Array {
   if (C === c) return src.slice();
   const out = new Int8Array(px * c);
   for (let i = 0; i < px; i++) out.set(src.subarray(i * C, i * C + c), i * c);
