@@ -279,17 +279,26 @@ function runOp(p: QProgram, op: QOp, vals: (Int8Array | undefined)[]): Int8Array
   }
 }
 
-/** float softmax over the last axis of a dequantized tensor, quantized to `o` */
-export function softmaxQ(x: Int8Array, xi: QTensor, o: QTensor, beta: number, out = new Int8Array(x.length)): Int8Array {
+/**
+ * Softmax over the last axis of an int8 tensor, quantized to `o`: e^((x - max) * scale * beta)
+ * takes only 256 values (x - max in [-255, 0]), so one table per op (as TFLite's kernels do),
+ * summed in float64; each probability is quantized like every other value.
+ */
+export function softmaxQ(x: Int8Array, xi: QTensor, o: QTensor, beta: number, out = new Int8Array(x.length), table = softmaxTable(xi.scale, beta)): Int8Array {
   const C = xi.c;
   const inv = f(1 / o.scale);
   for (let r = 0; r < x.length; r += C) {
-    let mx = -Infinity;
-    for (let c = 0; c < C; c++) mx = Math.max(mx, x[r + c]);
+    let mx = -128;
+    for (let c = 0; c < C; c++) if (x[r + c] > mx) mx = x[r + c];
     let sum = 0;
-    const e = new Float64Array(C);
-    for (let c = 0; c < C; c++) sum += e[c] = Math.exp((x[r + c] - mx) * xi.scale * beta);
-    for (let c = 0; c < C; c++) out[r + c] = quantizeQ(e[c] / sum, inv, o.zp);
+    for (let c = 0; c < C; c++) sum += table[mx - x[r + c]];
+    const k = 1 / sum;
+    for (let c = 0; c < C; c++) out[r + c] = quantizeQ(table[mx - x[r + c]] * k, inv, o.zp);
   }
   return out;
+}
+
+/** e^(-d * scale * beta) for d = 0..255 */
+export function softmaxTable(scale: number, beta: number): Float64Array {
+  return Float64Array.from({ length: 256 }, (_, d) => Math.exp(-d * scale * beta));
 }

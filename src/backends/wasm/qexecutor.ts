@@ -5,7 +5,7 @@
  * block per op. The thread pool (pool.ts) splits pointwise / dense conv / depthwise rows.
  * The result equals runQuantReference bit for bit (test/unit/wasm_int8.test.ts).
  */
-import { hswishK, softmaxQ, type QConv, type QOp, type QProgram, type QTensor } from '../../graph/qprogram.js';
+import { hswishK, softmaxQ, softmaxTable, type QConv, type QOp, type QProgram, type QTensor } from '../../graph/qprogram.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
 import { ThreadPool, WORKER_STACK_BYTES, controlWords, type PoolFn } from './pool.js';
 
@@ -260,12 +260,14 @@ export class QuantExecutor {
         // softmax: on views of WASM memory (a classifier's few outputs)
         if (op.kind !== 'softmax') throw new Error('unreachable');
         const [x, o] = [T[op.input], T[op.output]];
+        const table = softmaxTable(x.scale, op.beta);
+        const y = new Int8Array(x.h * x.w * x.c);
         return {
           label: op.name, kind: op.kind, macs: 0,
           run: () => {
             const b = ex.memory.buffer;
             const xin = unpad(new Int8Array(b, tensorPtr[op.input], bytesOf(x)), x.h * x.w, x.c);
-            const y = softmaxQ(xin, x, o, op.beta);
+            softmaxQ(xin, x, o, op.beta, y, table);
             pad8(y, x.h * x.w, o.c, new Int8Array(b, tensorPtr[op.output], bytesOf(o)));
           },
         };
