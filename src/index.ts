@@ -2,6 +2,7 @@
 export { createRuntime, mobilenetV3, Runtime, Model, planSource, GpuDeviceLostError } from './runtime.js';
 export type { Backend, BackendChoice, RuntimeOptions, ModelSource, LoadOptions, LoadProfile, Tensor, MobileNetV3SourceOptions } from './runtime.js';
 export type { BlockFusion } from './graph/scheduler.js';
+export type { KernelVariants } from './backends/webgpu/executor.js';
 export type { MobileNetV3Options, ResolvedVariant, ModelSize } from './graph/variants.js';
 export { resolveVariant, makeDivisible, OptionError, LARGE_BLOCKS, SMALL_BLOCKS } from './graph/variants.js';
 export { buildGraph } from './graph/mobilenetv3_graph.js';

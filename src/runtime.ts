@@ -8,7 +8,7 @@ import type { Plan, PlanStats } from './graph/plan.js';
 import { optimize } from './graph/passes/index.js';
 import { schedule, type BlockFusion } from './graph/scheduler.js';
 import { CpuExecutor } from './backends/cpu/executor.js';
-import { GpuExecutor } from './backends/webgpu/executor.js';
+import { GpuExecutor, type KernelVariants } from './backends/webgpu/executor.js';
 import { WasmExecutor } from './backends/wasm/executor.js';
 import { QuantExecutor } from './backends/wasm/qexecutor.js';
 import { runQuantReference, type QProgram } from './graph/qprogram.js';
@@ -71,6 +71,12 @@ export interface LoadOptions {
    * 'int8' where it cannot run is an error that says why. What it got: `model.quantized`.
    */
   quantized?: 'int8' | 'float';
+  /**
+   * WebGPU kernel variants: pointwise 'tiled' (workgroup-memory tiled GEMM) or 'basic' (the
+   * register-blocked kernel). Default: 'tiled' on a hardware adapter, 'basic' on a software
+   * one (SwiftShader). What it got: `model.kernelVariants`.
+   */
+  kernelVariants?: Partial<KernelVariants>;
 }
 
 /** The cpu backend's int8 path: the plain integer reference (src/graph/qprogram.ts). */
@@ -151,10 +157,12 @@ export class Model {
     private readonly owner: Runtime | null,
     /** the owner's device generation the GPU executor was built on */
     private generation = 0,
+    /** the WebGPU kernel variants (null off WebGPU) */
+    readonly kernelVariants: KernelVariants | null = null,
   ) {}
 
   /** @internal */
-  static async create(name: string, plan: Plan, backend: Backend, owner: Runtime, program?: QProgram): Promise<Model> {
+  static async create(name: string, plan: Plan, backend: Backend, owner: Runtime, program?: QProgram, variants?: KernelVariants): Promise<Model> {
     if (program) {
       const w = owner.wasm;
       const ex = backend === 'wasm' ? await QuantExecutor.create(program, { threads: w!.threads, relaxed: w!.relaxed }) : new QuantReferenceExecutor(program);
@@ -164,7 +172,8 @@ export class Model {
     }
     if (backend === 'webgpu') {
       const { device, cache, generation } = owner.gpuState();
-      return new Model(name, backend, plan, null, await GpuExecutor.create(device, plan, cache), owner, generation);
+      const v = variants ?? { pointwise: 'basic' };
+      return new Model(name, backend, plan, null, await GpuExecutor.create(device, plan, cache, v), owner, generation, v);
     }
     if (backend === 'wasm') {
       const w = owner.wasm!;
@@ -180,7 +189,7 @@ export class Model {
     const { device, cache, generation } = owner.gpuState();
     if (generation !== this.generation) {
       this.gpu!.dispose();
-      this.gpu = await GpuExecutor.create(device, this.plan, cache);
+      this.gpu = await GpuExecutor.create(device, this.plan, cache, this.kernelVariants ?? undefined);
       this.generation = generation;
     }
     return this.gpu!;
@@ -441,6 +450,13 @@ export class Runtime {
     return rt;
   }
 
+  /** The WebGPU kernel variants of a load: LoadOptions.kernelVariants over the adapter's default (tiled on hardware). */
+  private kernelVariantsFor(opts: LoadOptions): KernelVariants {
+    const pw = opts.kernelVariants?.pointwise ?? (this.ctx?.isSoftware ? 'basic' : 'tiled');
+    if (pw !== 'basic' && pw !== 'tiled') throw new Error(`invalid option 'kernelVariants.pointwise': '${String(pw)}' (expected 'basic' or 'tiled')`);
+    return { pointwise: pw };
+  }
+
   /** Whether loads fuse blocks by default (LoadOptions.blockFusion): webgpu on a hardware adapter. */
   get blockFusionDefault(): boolean {
     return this.backend === 'webgpu' && !this.ctx?.isSoftware;
@@ -458,7 +474,7 @@ export class Runtime {
     if (this.disposed) throw new Error('this runtime was disposed; create a new one');
     if (this.backend === 'webgpu' && this.lost) await this.recoverDevice(source.name);
     const q = quantizedChoice(source, this.backend, opts.quantized);
-    const m = await Model.create(source.name, plan, this.backend, this, q.program);
+    const m = await Model.create(source.name, plan, this.backend, this, q.program, this.kernelVariantsFor(opts));
     m.quantizedReason = q.reason;
     m.preprocess = source.preprocess;
     m.task = source.task;

@@ -1,6 +1,6 @@
 /** All kernel specs by name, plus their packing functions. */
 import type { KernelName, KernelSpec } from './spec.js';
-import { POINTWISE } from './pointwise.js';
+import { POINTWISE, POINTWISE_TILED } from './pointwise.js';
 import { POINTWISE_CHAIN } from './pointwise_chain.js';
 import { DEPTHWISE } from './depthwise.js';
 import { CONV2D } from './conv2d.js';
@@ -19,7 +19,7 @@ import { CONSTANT } from './constant.js';
 import { SSD_DECODE } from './ssd_decode.js';
 
 export * from './spec.js';
-export { POINTWISE, packPointwise, packBias, type PackedLayer } from './pointwise.js';
+export { POINTWISE, POINTWISE_TILED, packPointwise, packBias, type PackedLayer } from './pointwise.js';
 export { POINTWISE_CHAIN, CHAIN_SE_MAX_C4, CHAIN_SE_MAX_SQ4, CHAIN_TILE_QUADS } from './pointwise_chain.js';
 export { DEPTHWISE, packDepthwise, KERNEL_SIZES } from './depthwise.js';
 export { CONV2D, packConv2d } from './conv2d.js';
@@ -49,6 +49,7 @@ export const KERNEL_ENTRY_POINT = 'main';
 
 export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   pointwise: POINTWISE,
+  pointwise_tiled: POINTWISE_TILED,
   pointwise_chain: POINTWISE_CHAIN,
   depthwise: DEPTHWISE,
   conv2d: CONV2D,

@@ -40,6 +40,21 @@ export const POINTWISE: KernelSpec = defineKernel({
   },
 });
 
+/**
+ * pointwise_tiled (shaders/pointwise_tiled.wgsl): the same GEMM with workgroup-memory tiling
+ * (32 pixels x 64 channels per workgroup, input channels in chunks of 32), the hardware-GPU
+ * variant. Same bindings, Params, overrides, packed weights and results as POINTWISE; the GPU
+ * executor runs it in place of a pointwise step when the model's kernel variants say so.
+ */
+export const POINTWISE_TILED: KernelSpec = defineKernel({
+  ...POINTWISE,
+  name: 'pointwise_tiled',
+  file: 'pointwise_tiled.wgsl',
+  dispatchSize(params) {
+    return linearDispatch(ceilDiv(params.pixels, 32) * ceilDiv(params.out_c4, 16) * 64, 64);
+  },
+});
+
 export interface PackedLayer {
   /** packed weights, vec4-aligned (length % 4 == 0) */
   readonly weights: Float32Array;

@@ -30,6 +30,7 @@ export interface ParamField {
 
 export type KernelName =
   | 'pointwise'
+  | 'pointwise_tiled'
   | 'pointwise_chain'
   | 'depthwise'
   | 'conv2d'

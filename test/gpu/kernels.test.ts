@@ -16,6 +16,7 @@ import {
   GLOBAL_POOL,
   NO_CLAMP,
   POINTWISE,
+  POINTWISE_TILED,
   POINTWISE_CHAIN,
   CHAIN_SE_MAX_C4,
   CHAIN_SE_MAX_SQ4,
@@ -71,7 +72,8 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     console.log(`GPU adapter: ${gpu.adapterName}`);
   });
 
-  describe('pointwise', () => {
+  // the register-blocked kernel and its workgroup-memory tiled variant (same contract, same twin)
+  describe.each([POINTWISE, POINTWISE_TILED].map((s) => [s.name, s] as const))('%s', (_name, spec) => {
     const channelPairs: [number, number][] = [
       [4, 4],
       [8, 12],
@@ -96,6 +98,10 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     cases.push({ pixels: 196, inC: 12, outC: 40, scale: 1, res: 0, act: 2, sclamp: [-NO_CLAMP, 0.2] });
     cases.push({ pixels: 3136, inC: 24, outC: 72, scale: 0, res: 1, act: 3 }); // many workgroups
     cases.push({ pixels: 1, inC: 960, outC: 1000, scale: 0, res: 0, act: 0 }); // classifier-like
+    // tiled: several pixel tiles (32), channel tiles (64) and input chunks (32), with remainders
+    cases.push({ pixels: 33, inC: 36, outC: 68, scale: 1, res: 1, act: 3 });
+    cases.push({ pixels: 95, inC: 100, outC: 132, scale: 0, res: 0, act: 1, sclamp: undefined });
+    cases.push({ pixels: 64, inC: 32, outC: 64, scale: 1, res: 0, act: 4, sclamp: [0, 0.8] });
     test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
       const rng = mulberry32(c.pixels * 7 + c.inC * 131 + c.outC * 17 + c.act + c.scale * 3 + c.res * 5 + (c.sclamp ? 11 : 0));
       const inC4 = c4of(c.inC);
@@ -108,7 +114,7 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
       await checkKernel(
         device(),
         {
-          spec: POINTWISE,
+          spec,
           overrides: { ACT: c.act, HAS_SCALE: c.scale, HAS_RES: c.res },
           params: {
             pixels: c.pixels, in_c4: inC4, out_c4: outC4, w_offset: offsets[0], b_offset: offsets[1], ...clamp, ...post,
@@ -122,7 +128,7 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
           },
           outputLength: c.pixels * outC4 * 4,
         },
-        'pointwise',
+        spec.name,
       );
     });
   });

@@ -80,6 +80,20 @@ describe.skipIf(SKIP)('whole models: WebGPU vs CPU', () => {
         }
         expect(argmax(yf)).toBe(argmax(yu));
         expect(argmax(yb)).toBe(argmax(yu));
+        // the hardware GPUs' pointwise variant (workgroup-memory tiled), forced on SwiftShader
+        expect(fused.kernelVariants).toEqual({ pointwise: 'basic' }); // a software adapter's default
+        if (c.opts.width === 1.0 || c.opts.resolution) {
+          const tiled = await gpu.load(src, { kernelVariants: { pointwise: 'tiled' } });
+          try {
+            expect(tiled.kernelVariants).toEqual({ pointwise: 'tiled' });
+            expect(tiled.gpuExecutor!.variantSteps).toBeGreaterThan(10);
+            const cmp = compare(await tiled.run(x), ref, 1e-3, 1e-3);
+            expect(cmp.violations, `tiled: worst ${JSON.stringify(cmp.worst)}`).toBe(0);
+            expect(cmp.relL2, 'tiled').toBeLessThanOrEqual(1e-4);
+          } finally {
+            tiled.dispose();
+          }
+        }
       } finally {
         fused.dispose();
         unfused.dispose();

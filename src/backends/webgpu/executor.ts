@@ -9,7 +9,7 @@
  */
 import type { Plan, BindingRef } from '../../graph/plan.js';
 import { KERNELS } from '../../kernels/index.js';
-import { packParams, paramsByteSize } from '../../kernels/spec.js';
+import { packParams, paramsByteSize, type KernelName } from '../../kernels/spec.js';
 import { PipelineCache } from './pipelines.js';
 import { tensorFloats } from '../../graph/layout.js';
 
@@ -35,6 +35,17 @@ export interface GpuSubmitted {
   outputs: Promise<Float32Array[]>;
 }
 
+/**
+ * Kernel variants the GPU executor picks for a plan's steps (LoadOptions.kernelVariants; what a
+ * model got: model.kernelVariants). pointwise 'tiled': shaders/pointwise_tiled.wgsl
+ * (workgroup-memory tiling, for hardware GPUs) in place of pointwise.wgsl for steps of at least
+ * TILED_MIN_PIXELS pixels (the classifier's 1-pixel FCs stay on the register-blocked kernel).
+ */
+export interface KernelVariants {
+  pointwise: 'basic' | 'tiled';
+}
+export const TILED_MIN_PIXELS = 32;
+
 /** staging buffers in the ring: run k+1 is submitted while run k's read-back is still mapping */
 export const STAGING_RING = 2;
 
@@ -51,13 +62,27 @@ export class GpuExecutor {
   /** where the load time went (ms), and how many pipelines were new vs found in the cache */
   readonly loadProfile = { uploadMs: 0, pipelinesMs: 0, bindGroupsMs: 0, pipelines: 0, pipelinesCompiled: 0 };
 
+  /** the kernel each step runs (the plan's, or its variant) and its dispatch size */
+  private kernels: KernelName[] = [];
+  private dispatches: [number, number, number][] = [];
+
   private constructor(
     readonly device: GPUDevice,
     readonly plan: Plan,
-  ) {}
+    /** the variants this executor runs */
+    readonly variants: KernelVariants,
+  ) {
+    this.kernels = plan.steps.map((s) => (variants.pointwise === 'tiled' && s.kernel === 'pointwise' && s.params.pixels >= TILED_MIN_PIXELS ? 'pointwise_tiled' : s.kernel));
+    this.dispatches = plan.steps.map((s, i) => (this.kernels[i] === s.kernel ? s.dispatch : KERNELS[this.kernels[i]].dispatchSize(s.params, s.overrides)));
+  }
 
-  static async create(device: GPUDevice, plan: Plan, cache = new PipelineCache(device)): Promise<GpuExecutor> {
-    const ex = new GpuExecutor(device, plan);
+  /** steps running a variant kernel instead of the plan's */
+  get variantSteps(): number {
+    return this.kernels.filter((k, i) => k !== this.plan.steps[i].kernel).length;
+  }
+
+  static async create(device: GPUDevice, plan: Plan, cache = new PipelineCache(device), variants: KernelVariants = { pointwise: 'basic' }): Promise<GpuExecutor> {
+    const ex = new GpuExecutor(device, plan, variants);
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
     try {
@@ -98,18 +123,18 @@ export class GpuExecutor {
     const align = device.limits.minUniformBufferOffsetAlignment;
     const offsets: number[] = [];
     let total = 0;
-    for (const s of plan.steps) {
+    for (const k of this.kernels) {
       offsets.push(total);
-      total += Math.ceil(paramsByteSize(KERNELS[s.kernel]) / align) * align;
+      total += Math.ceil(paramsByteSize(KERNELS[k]) / align) * align;
     }
     const params = this.buffer({ label: `${plan.name}:params`, size: Math.max(256, total), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const blob = new Uint8Array(Math.max(256, total));
-    plan.steps.forEach((s, i) => blob.set(new Uint8Array(packParams(KERNELS[s.kernel], s.params)), offsets[i]));
+    plan.steps.forEach((s, i) => blob.set(new Uint8Array(packParams(KERNELS[this.kernels[i]], s.params)), offsets[i]));
     device.queue.writeBuffer(params, 0, blob);
 
     const t1 = performance.now();
     const cachedBefore = cache.size;
-    const compiled = await Promise.all(plan.steps.map((s) => cache.get(KERNELS[s.kernel], s.overrides, s.label)));
+    const compiled = await Promise.all(plan.steps.map((s, i) => cache.get(KERNELS[this.kernels[i]], s.overrides, s.label)));
     const t2 = performance.now();
     Object.assign(this.loadProfile, {
       uploadMs: t1 - t0,
@@ -133,7 +158,7 @@ export class GpuExecutor {
     };
     this.pipelines = compiled.map((c) => c.pipeline);
     this.bindGroups = plan.steps.map((s, i) => {
-      const spec = KERNELS[s.kernel];
+      const spec = KERNELS[this.kernels[i]];
       const entries: GPUBindGroupEntry[] = spec.bindings.map((b) => {
         if (b.kind === 'uniform') return { binding: b.binding, resource: { buffer: params, offset: offsets[i], size: paramsByteSize(spec) } };
         const ref = s.bindings[b.name];
@@ -151,7 +176,7 @@ export class GpuExecutor {
     this.plan.steps.forEach((s, i) => {
       pass.setPipeline(this.pipelines[i]);
       pass.setBindGroup(0, this.bindGroups[i]);
-      pass.dispatchWorkgroups(...s.dispatch);
+      pass.dispatchWorkgroups(...this.dispatches[i]);
     });
     pass.end();
   }
@@ -256,7 +281,7 @@ export class GpuExecutor {
         const pass = e.beginComputePass({ label: s.label, timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
         pass.setPipeline(this.pipelines[i]);
         pass.setBindGroup(0, this.bindGroups[i]);
-        pass.dispatchWorkgroups(...s.dispatch);
+        pass.dispatchWorkgroups(...this.dispatches[i]);
         pass.end();
       });
       e.resolveQuerySet(qs, 0, 2 * n, resolve, 0);
@@ -266,7 +291,7 @@ export class GpuExecutor {
       const t = new BigUint64Array(read.getMappedRange().slice(0));
       read.unmap();
       return plan.steps
-        .map((s, i) => ({ label: s.label, node: s.node, kernel: s.kernel, ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }))
+        .map((s, i) => ({ label: s.label, node: s.node, kernel: this.kernels[i], ms: Number(t[2 * i + 1] - t[2 * i]) / 1e6 }))
         .sort((a, b) => b.ms - a.ms);
     } finally {
       qs.destroy();

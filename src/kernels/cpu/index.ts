@@ -30,6 +30,7 @@ export { cpuResize, cpuConcat, cpuPad, cpuPool2d, cpuSoftmax, cpuArgmax, cpuConv
 
 export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freeze({
   pointwise: cpuPointwise,
+  pointwise_tiled: cpuPointwise,
   pointwise_chain: cpuPointwiseChain,
   depthwise: cpuDepthwise,
   conv2d: cpuConv2d,
