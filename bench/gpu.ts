@@ -7,7 +7,9 @@
  *   median frame ms (Float32Array in -> upload -> one submit -> read back -> Float32Array out),
  *   max |GPU - CPU executor| on the same input, and per-kernel GPU time from timestamp queries.
  * Plans: unfused (fuse: false), steps (graph fusion, blockFusion: false: the software adapters'
- * default), se / pairs (one block fusion each), blocks (both: the hardware adapters' default).
+ * default), se / pairs (one block fusion each), blocks (both: the hardware adapters' default),
+ * all with the register-blocked pointwise kernel; steps-tiled / blocks-tiled: the same with the
+ * workgroup-memory tiled pointwise variant (the hardware adapters' default kernel).
  * Peers (TF.js-webgpu, ORT-webgpu) run in the browser: --browser also runs `npm run bench` with
  * our three WebGPU rows and theirs on Large and Small (chromium must reach the GPU).
  * Options: --models large,small,uint8  --resolution N  --runs N (20)  --warmup N (5)  --browser
@@ -29,12 +31,17 @@ const resolution = numberFlag(args, 'resolution') ?? 224;
 const models = String(args.flags.get('models') ?? 'large,small,uint8').split(',');
 const UINT8 = ['../shared/models/v3-small_224_1.0_uint8.tflite', '.cache/assets/v3-small_224_1.0_uint8.tflite'].find((p) => existsSync(p));
 
+// kernel variants set explicitly, so that a row is the same plan and kernels on every adapter
+const BASIC = { kernelVariants: { pointwise: 'basic' } } as const;
+const TILED = { kernelVariants: { pointwise: 'tiled' } } as const;
 const PLANS: [string, LoadOptions][] = [
-  ['unfused', { fuse: false }],
-  ['steps', { blockFusion: false }],
-  ['se', { blockFusion: { se: true, pairs: false } }],
-  ['pairs', { blockFusion: { se: false, pairs: true } }],
-  ['blocks', { blockFusion: true }],
+  ['unfused', { fuse: false, ...BASIC }],
+  ['steps', { blockFusion: false, ...BASIC }],
+  ['se', { blockFusion: { se: true, pairs: false }, ...BASIC }],
+  ['pairs', { blockFusion: { se: false, pairs: true }, ...BASIC }],
+  ['blocks', { blockFusion: true, ...BASIC }],
+  ['steps-tiled', { blockFusion: false, ...TILED }],
+  ['blocks-tiled', { blockFusion: true, ...TILED }],
 ];
 
 

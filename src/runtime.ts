@@ -73,10 +73,13 @@ export interface LoadOptions {
   quantized?: 'int8' | 'float';
   /**
    * WebGPU kernel variants: pointwise 'tiled' (workgroup-memory tiled GEMM) or 'basic' (the
-   * register-blocked kernel). Default: 'tiled' on a hardware adapter, 'basic' on a software
-   * one (SwiftShader). What it got: `model.kernelVariants`.
+   * register-blocked kernel), or 'timed': the model is built with both, each run once under
+   * timestamp queries, and the faster kept (`model.kernelVariantTiming` says what was
+   * measured). Default: 'timed' on a hardware adapter with timestamp queries, else 'basic'
+   * (SwiftShader runs the tiled kernel's barriers several times slower). What it got:
+   * `model.kernelVariants`.
    */
-  kernelVariants?: Partial<KernelVariants>;
+  kernelVariants?: Partial<KernelVariants> | 'timed';
 }
 
 /** The cpu backend's int8 path: the plain integer reference (src/graph/qprogram.ts). */
@@ -161,8 +164,11 @@ export class Model {
     readonly kernelVariants: KernelVariants | null = null,
   ) {}
 
+  /** kernelVariants 'timed': the GPU ms of one run of the whole pass with each pointwise variant (timestamp queries) */
+  kernelVariantTiming?: { basicMs: number; tiledMs: number };
+
   /** @internal */
-  static async create(name: string, plan: Plan, backend: Backend, owner: Runtime, program?: QProgram, variants?: KernelVariants): Promise<Model> {
+  static async create(name: string, plan: Plan, backend: Backend, owner: Runtime, program?: QProgram, variants?: KernelVariants | 'timed'): Promise<Model> {
     if (program) {
       const w = owner.wasm;
       const ex = backend === 'wasm' ? await QuantExecutor.create(program, { threads: w!.threads, relaxed: w!.relaxed }) : new QuantReferenceExecutor(program);
@@ -172,6 +178,7 @@ export class Model {
     }
     if (backend === 'webgpu') {
       const { device, cache, generation } = owner.gpuState();
+      if (variants === 'timed') return Model.timed(name, plan, owner, device, cache, generation);
       const v = variants ?? { pointwise: 'basic' };
       return new Model(name, backend, plan, null, await GpuExecutor.create(device, plan, cache, v), owner, generation, v);
     }
@@ -180,6 +187,42 @@ export class Model {
       return new Model(name, backend, plan, await WasmExecutor.create(plan, { threads: w.threads, relaxed: w.relaxed }), null, owner);
     }
     return new Model(name, backend, plan, new CpuExecutor(plan), null, owner);
+  }
+
+  /** kernelVariants 'timed': both pointwise variants built, one profiled run each (the best of two), the faster kept. */
+  private static async timed(name: string, plan: Plan, owner: Runtime, device: GPUDevice, cache: PipelineCache, generation: number): Promise<Model> {
+    const basic = await GpuExecutor.create(device, plan, cache, { pointwise: 'basic' });
+    if (!device.features.has('timestamp-query')) return new Model(name, 'webgpu', plan, null, basic, owner, generation, { pointwise: 'basic' });
+    let tiled: GpuExecutor;
+    try {
+      tiled = await GpuExecutor.create(device, plan, cache, { pointwise: 'tiled' });
+    } catch (e) {
+      basic.dispose();
+      throw e;
+    }
+    if (tiled.variantSteps === 0) {
+      tiled.dispose();
+      return new Model(name, 'webgpu', plan, null, basic, owner, generation, { pointwise: 'basic' });
+    }
+    try {
+      const x = new Float32Array(plan.input.h * plan.input.w * plan.input.c4 * 4).fill(0.5);
+      const total = async (ex: GpuExecutor): Promise<number> => {
+        let best = Infinity;
+        for (let i = 0; i < 2; i++) best = Math.min(best, (await ex.profile(x)).reduce((a, s) => a + s.ms, 0));
+        return best;
+      };
+      const basicMs = await total(basic);
+      const tiledMs = await total(tiled);
+      const [keep, drop, v] = tiledMs < basicMs ? [tiled, basic, 'tiled' as const] : [basic, tiled, 'basic' as const];
+      drop.dispose();
+      const m = new Model(name, 'webgpu', plan, null, keep, owner, generation, { pointwise: v });
+      m.kernelVariantTiming = { basicMs, tiledMs };
+      return m;
+    } catch (e) {
+      basic.dispose();
+      tiled.dispose();
+      throw e;
+    }
   }
 
   /** Before a GPU run: a lost device is replaced (once per runtime) and this model rebuilt on it. */
@@ -450,9 +493,13 @@ export class Runtime {
     return rt;
   }
 
-  /** The WebGPU kernel variants of a load: LoadOptions.kernelVariants over the adapter's default (tiled on hardware). */
-  private kernelVariantsFor(opts: LoadOptions): KernelVariants {
-    const pw = opts.kernelVariants?.pointwise ?? (this.ctx?.isSoftware ? 'basic' : 'tiled');
+  /** The WebGPU kernel variants of a load: LoadOptions.kernelVariants over the adapter's default ('timed' on hardware with timestamp queries). */
+  private kernelVariantsFor(opts: LoadOptions): KernelVariants | 'timed' {
+    const o = opts.kernelVariants;
+    if (o === 'timed') return 'timed';
+    if (o !== undefined && (typeof o !== 'object' || o === null)) throw new Error(`invalid option 'kernelVariants': ${JSON.stringify(o)} (expected 'timed' or { pointwise: 'basic' | 'tiled' })`);
+    const pw = o?.pointwise;
+    if (pw === undefined) return this.backend === 'webgpu' && !this.ctx?.isSoftware && this.ctx?.device.features.has('timestamp-query') ? 'timed' : { pointwise: 'basic' };
     if (pw !== 'basic' && pw !== 'tiled') throw new Error(`invalid option 'kernelVariants.pointwise': '${String(pw)}' (expected 'basic' or 'tiled')`);
     return { pointwise: pw };
   }

@@ -103,6 +103,29 @@ describe.skipIf(SKIP)('whole models: WebGPU vs CPU', () => {
     });
   }
 
+  it("kernelVariants 'timed': both pointwise variants measured under timestamp queries, the faster one kept, results unchanged", async () => {
+    const src = mobilenetV3({ size: 'small', seed: 40 });
+    const x = seededInput(77, 224, 224);
+    const ref = await (await cpu.load(src)).run(x);
+    const m = await gpu.load(src, { kernelVariants: 'timed' });
+    try {
+      const t = m.kernelVariantTiming!;
+      expect(t.basicMs).toBeGreaterThan(0);
+      expect(t.tiledMs).toBeGreaterThan(0);
+      expect(m.kernelVariants).toEqual({ pointwise: t.tiledMs < t.basicMs ? 'tiled' : 'basic' });
+      console.log(`timed kernel variants on ${gpu.gpu!.adapterName}: basic ${t.basicMs.toFixed(1)} ms, tiled ${t.tiledMs.toFixed(1)} ms -> ${m.kernelVariants!.pointwise}`);
+      const cmp = compare(await m.run(x), ref, 1e-3, 1e-3);
+      expect(cmp.violations).toBe(0);
+      // the model holds one executor's buffers only (the other was disposed)
+      const plain = await gpu.load(src, { kernelVariants: { pointwise: m.kernelVariants!.pointwise } });
+      expect(m.gpuBuffers).toBe(plain.gpuBuffers);
+      plain.dispose();
+    } finally {
+      m.dispose();
+    }
+    await expect(gpu.load(src, { kernelVariants: { pointwise: 'huge' as never } })).rejects.toThrow(/invalid option 'kernelVariants.pointwise': 'huge'/);
+  });
+
   it('a wrong-length input rejects with a RangeError naming HxWxC; the model then still runs', async () => {
     const src = mobilenetV3({ size: 'small', width: 0.35, seed: 3 });
     const model = await gpu.load(src);
