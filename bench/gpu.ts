@@ -9,7 +9,8 @@
  * Plans: unfused (fuse: false), steps (graph fusion, blockFusion: false: the software adapters'
  * default), se / pairs (one block fusion each), blocks (both: the hardware adapters' default),
  * all with the register-blocked pointwise kernel; steps-tiled / blocks-tiled: the same with the
- * workgroup-memory tiled pointwise variant (the hardware adapters' default kernel).
+ * workgroup-memory tiled pointwise variant; steps-sg / blocks-sg: global pools with subgroupAdd
+ * (needs the 'subgroups' feature; the row errors without it).
  * Peers (TF.js-webgpu, ORT-webgpu) run in the browser: --browser also runs `npm run bench` with
  * our three WebGPU rows and theirs on Large and Small (chromium must reach the GPU).
  * Options: --models large,small,uint8  --resolution N  --runs N (20)  --warmup N (5)  --browser
@@ -32,8 +33,9 @@ const models = String(args.flags.get('models') ?? 'large,small,uint8').split(','
 const UINT8 = ['../shared/models/v3-small_224_1.0_uint8.tflite', '.cache/assets/v3-small_224_1.0_uint8.tflite'].find((p) => existsSync(p));
 
 // kernel variants set explicitly, so that a row is the same plan and kernels on every adapter
-const BASIC = { kernelVariants: { pointwise: 'basic' } } as const;
-const TILED = { kernelVariants: { pointwise: 'tiled' } } as const;
+const BASIC = { kernelVariants: { pointwise: 'basic', reductions: 'workgroup' } } as const;
+const TILED = { kernelVariants: { pointwise: 'tiled', reductions: 'workgroup' } } as const;
+const SG = { kernelVariants: { pointwise: 'basic', reductions: 'subgroups' } } as const;
 const PLANS: [string, LoadOptions][] = [
   ['unfused', { fuse: false, ...BASIC }],
   ['steps', { blockFusion: false, ...BASIC }],
@@ -42,6 +44,8 @@ const PLANS: [string, LoadOptions][] = [
   ['blocks', { blockFusion: true, ...BASIC }],
   ['steps-tiled', { blockFusion: false, ...TILED }],
   ['blocks-tiled', { blockFusion: true, ...TILED }],
+  ['steps-sg', { blockFusion: false, ...SG }],
+  ['blocks-sg', { blockFusion: true, ...SG }],
 ];
 
 

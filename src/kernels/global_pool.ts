@@ -24,3 +24,10 @@ export const GLOBAL_POOL: KernelSpec = defineKernel({
     return [ceilDiv(n, y), y, 1];
   },
 });
+
+/**
+ * global_pool_sg (shaders/global_pool_sg.wgsl): the same pool with a subgroup reduction
+ * (subgroupAdd, one barrier instead of seven). Needs the 'subgroups' device feature; the GPU
+ * executor runs it in place of global_pool when the model's kernel variants say so.
+ */
+export const GLOBAL_POOL_SG: KernelSpec = defineKernel({ ...GLOBAL_POOL, name: 'global_pool_sg', file: 'global_pool_sg.wgsl' });

@@ -5,7 +5,7 @@ import { POINTWISE_CHAIN } from './pointwise_chain.js';
 import { DEPTHWISE } from './depthwise.js';
 import { CONV2D } from './conv2d.js';
 import { SQUEEZE_EXCITE } from './squeeze_excite.js';
-import { GLOBAL_POOL } from './global_pool.js';
+import { GLOBAL_POOL, GLOBAL_POOL_SG } from './global_pool.js';
 import { ELEMENTWISE } from './elementwise.js';
 import { RESIZE } from './resize.js';
 import { CONCAT } from './concat.js';
@@ -30,7 +30,7 @@ export {
   packSqueezeExcite,
   type PackedSqueezeExcite,
 } from './squeeze_excite.js';
-export { GLOBAL_POOL } from './global_pool.js';
+export { GLOBAL_POOL, GLOBAL_POOL_SG } from './global_pool.js';
 export { ELEMENTWISE } from './elementwise.js';
 export { RESIZE, packResize, type ResizeSourceFn } from './resize.js';
 export { CONCAT, CONCAT_MAX_INPUTS, planConcat, type ConcatDispatch } from './concat.js';
@@ -55,6 +55,7 @@ export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   conv2d: CONV2D,
   squeeze_excite: SQUEEZE_EXCITE,
   global_pool: GLOBAL_POOL,
+  global_pool_sg: GLOBAL_POOL_SG,
   elementwise: ELEMENTWISE,
   resize: RESIZE,
   concat: CONCAT,

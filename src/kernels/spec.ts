@@ -36,6 +36,7 @@ export type KernelName =
   | 'conv2d'
   | 'squeeze_excite'
   | 'global_pool'
+  | 'global_pool_sg'
   | 'elementwise'
   | 'resize'
   | 'concat'

@@ -71,6 +71,8 @@ export async function requestGpu(): Promise<GpuContext> {
   const limits = adapter.limits;
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  // subgroup reductions (kernel variants: global_pool_sg)
+  if (adapter.features.has('subgroups' as GPUFeatureName)) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({
     label: 'mobilenetv3-webgpu',
     requiredFeatures,

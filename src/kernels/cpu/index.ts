@@ -36,6 +36,7 @@ export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freez
   conv2d: cpuConv2d,
   squeeze_excite: cpuSqueezeExcite,
   global_pool: cpuGlobalPool,
+  global_pool_sg: cpuGlobalPool,
   elementwise: cpuElementwise,
   resize: cpuResize,
   concat: cpuConcat,
