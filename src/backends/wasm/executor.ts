@@ -105,6 +105,8 @@ export class WasmExecutor {
 
   /** the module variant this executor runs */
   variant: WasmVariant = 'simd';
+  /** where runUnpadded writes an input whose channels are not a multiple of 4 (0: none needed) */
+  private stagingPtr = 0;
 
   /** threads the executor runs its split steps on (1: no pool) */
   get threads(): number {
@@ -280,6 +282,9 @@ export class WasmExecutor {
     late.pooled = alloc(pooledFloats * 4);
     late.hidden = alloc(hiddenFloats * 4);
     late.dummy = alloc(16);
+    // Model.run's unpadded input, padded by pad_input into the input slot
+    const inp0 = plan.input;
+    const stagingPtr = inp0.c % 4 !== 0 ? alloc(inp0.h * inp0.w * inp0.c * 4) : 0;
     // the pool's control block and one stack per worker
     const ctrlPtr = threads > 1 ? alloc(controlWords(threads - 1) * 4) : 0;
     const stackTops = Array.from({ length: threads - 1 }, () => alloc(WORKER_STACK_BYTES) + WORKER_STACK_BYTES);
@@ -342,6 +347,7 @@ export class WasmExecutor {
       wasmSteps.push(true);
     });
     const exec = new WasmExecutor(plan, ex, slotPtr, runs, wasmSteps, buf.byteLength);
+    exec.stagingPtr = stagingPtr;
     exec.variant = variant;
     if (threads > 1) {
       try {
@@ -394,7 +400,10 @@ export class WasmExecutor {
     const px = inp.h * inp.w;
     if (data.length !== px * inp.c) throw new Error(`wasm executor: input has ${data.length} floats, expected ${px * inp.c}`);
     const buf = this.exports.memory.buffer;
-    padChannels(data, px, inp.c, new Float32Array(buf, this.slotPtr[inp.slot], tensorFloats(inp)));
+    if (this.stagingPtr) {
+      new Float32Array(buf, this.stagingPtr, data.length).set(data);
+      this.exports.pad_input(this.stagingPtr, this.slotPtr[inp.slot], px, inp.c, inp.c4 * 4);
+    } else padChannels(data, px, inp.c, new Float32Array(buf, this.slotPtr[inp.slot], tensorFloats(inp)));
     for (const r of this.runs) r();
     return this.plan.outputs.map((o) => unpadChannels(new Float32Array(buf, this.slotPtr[o.slot], tensorFloats(o)), o.h * o.w, o.c));
   }

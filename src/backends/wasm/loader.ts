@@ -34,6 +34,7 @@ export interface WasmKernelExports {
   global_pool(params: number): void;
   squeeze_excite(params: number): void;
   elementwise(params: number): void;
+  pad_input(inPtr: number, outPtr: number, pixels: number, c: number, cp: number): void;
   // int8 kernels (qkernels.c)
   q_pointwise(params: number): void;
   q_pointwise_rows(params: number, m0: number, m1: number): void;
