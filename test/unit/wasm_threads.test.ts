@@ -10,7 +10,9 @@
  * Vitest runs Node with --experimental-wasm-relaxed-simd (vitest.config.ts), so the relaxed
  * builds validate here; Node without the flag picks baseline SIMD and says why.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ThreadPool } from '../../src/backends/wasm/pool.js';
+import { QuantExecutor } from '../../src/backends/wasm/qexecutor.js';
 import { createRuntime, mobilenetV3, planSource, type MobileNetV3SourceOptions } from '../../src/runtime.js';
 import { WasmExecutor } from '../../src/backends/wasm/executor.js';
 import { CpuExecutor } from '../../src/backends/cpu/executor.js';
@@ -155,5 +157,42 @@ describe('runtime options', () => {
     await expect(createRuntime({ backend: 'wasm', wasm: { simd: 'fast' as 'auto' } })).rejects.toThrow(/'wasm.simd': 'fast'/);
     // and a valid runtime can still be made afterwards
     expect((await createRuntime({ backend: 'wasm', wasm: { threads: 1 } })).backend).toBe('wasm');
+  });
+});
+
+describe('a thread pool that does not start (e.g. a CSP without worker-src blob:)', () => {
+  it('the float and the int8 executor run on one thread, say why, and give the same result', async () => {
+    const plan = planSource(mobilenetV3({ size: 'small', width: 0.35, resolution: 96, seed: 9 }));
+    const x = seededInput(9, 96, 96);
+    const xp = padChannels(x, 96 * 96, 3);
+    const one = await WasmExecutor.create(plan, { threads: 1, relaxed: true });
+    const want = one.run(xp)[0];
+    one.dispose();
+    const file = 'v3-small_224_1.0_uint8.tflite';
+    const src = importTflite(new Uint8Array(readFileSync(assetPath(file))), file);
+    const program = src.quantProgram!();
+    const qx = preprocessImage(loadImage(`${IMAGES}/chelsea.png`), src.preprocess!);
+    const q1 = await QuantExecutor.create(program, { threads: 1 });
+    const qwant = q1.runUnpadded(qx)[0];
+    q1.dispose();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const spy = vi.spyOn(ThreadPool, 'create').mockRejectedValue(new Error('Refused to create a worker from blob: (worker-src)'));
+    try {
+      const ex = await WasmExecutor.create(plan, { threads: 2, relaxed: true });
+      expect(ex.poolError).toMatch(/worker-src/);
+      expect(ex.threads).toBe(1);
+      expect(Array.from(ex.run(xp)[0])).toEqual(Array.from(want));
+      ex.dispose();
+      const qe = await QuantExecutor.create(program, { threads: 2 });
+      expect(qe.poolError).toMatch(/worker-src/);
+      expect(qe.threads).toBe(1);
+      expect(Array.from(qe.runUnpadded(qx)[0])).toEqual(Array.from(qwant));
+      qe.dispose();
+      expect(warn).toHaveBeenCalledTimes(2);
+      expect(String(warn.mock.calls[0][0])).toMatch(/running single-threaded, the thread pool did not start/);
+    } finally {
+      spy.mockRestore();
+      warn.mockRestore();
+    }
   });
 });
