@@ -91,9 +91,14 @@ interface TimedVariants {
 
 /** The cpu backend's int8 path: the plain integer reference (src/graph/qprogram.ts). */
 class QuantReferenceExecutor {
+  private disposed = false;
   constructor(readonly program: QProgram) {}
   runUnpadded(data: Float32Array): Float32Array[] {
+    if (this.disposed) throw new Error(`model '${this.program.name}' was disposed`);
     return runQuantReference(this.program, data).outputs;
+  }
+  dispose(): void {
+    this.disposed = true;
   }
 }
 
@@ -356,7 +361,6 @@ export class Model {
       }
     }
     // wasm: the input goes straight into WASM memory and the outputs come out unpadded
-    if (this.disposed && this.quantized === 'int8') throw new Error(`model '${this.name}' was disposed`);
     if (this.cpu instanceof WasmExecutor || this.cpu instanceof QuantExecutor || this.cpu instanceof QuantReferenceExecutor) return this.cpu.runUnpadded(data);
     const padded = padChannels(data, h * w, c);
     let outs: Float32Array[];
@@ -384,7 +388,7 @@ export class Model {
     this.frames?.dispose();
     this.frames = null;
     this.gpu?.dispose();
-    if (this.cpu instanceof WasmExecutor || this.cpu instanceof QuantExecutor) this.cpu.dispose();
+    if (this.cpu instanceof WasmExecutor || this.cpu instanceof QuantExecutor || this.cpu instanceof QuantReferenceExecutor) this.cpu.dispose();
   }
 }
 
@@ -502,17 +506,17 @@ export class Runtime {
 
   /** The WebGPU kernel variants of a load: LoadOptions.kernelVariants over the adapter's default ('timed' on hardware with timestamp queries). */
   private kernelVariantsFor(opts: LoadOptions): KernelVariants | TimedVariants {
-    const o = opts.kernelVariants === 'timed' ? { timed: true as const } : opts.kernelVariants;
-    if (o !== undefined && (typeof o !== 'object' || o === null)) throw new Error(`invalid option 'kernelVariants': ${JSON.stringify(o)} (expected 'timed' or { pointwise: 'basic' | 'tiled', reductions: 'workgroup' | 'subgroups' })`);
-    const rd = (o as Partial<KernelVariants> | undefined)?.reductions;
+    const o = opts.kernelVariants;
+    if (o !== undefined && o !== 'timed' && (typeof o !== 'object' || o === null)) throw new Error(`invalid option 'kernelVariants': ${JSON.stringify(o)} (expected 'timed' or { pointwise: 'basic' | 'tiled', reductions: 'workgroup' | 'subgroups' })`);
+    const given: Partial<KernelVariants> = typeof o === 'object' ? o : {};
+    const rd = given.reductions;
     if (rd !== undefined && rd !== 'workgroup' && rd !== 'subgroups') throw new Error(`invalid option 'kernelVariants.reductions': '${String(rd)}' (expected 'workgroup' or 'subgroups')`);
     // subgroup pools where the device has the feature (SwiftShader: 5.6 vs 9.3 ms per Small frame)
-    const red = { reductions: rd ?? (this.ctx?.device.features.has('subgroups' as GPUFeatureName) ? 'subgroups' : 'workgroup') } as const;
-    const pw = (o as Partial<KernelVariants> | undefined)?.pointwise;
-    if (o && 'timed' in o) return { timed: true, ...red };
-    if (pw === undefined) return this.backend === 'webgpu' && !this.ctx?.isSoftware && this.ctx?.device.features.has('timestamp-query') ? { timed: true, ...red } : { pointwise: 'basic', ...red };
-    if (pw !== 'basic' && pw !== 'tiled') throw new Error(`invalid option 'kernelVariants.pointwise': '${String(pw)}' (expected 'basic' or 'tiled')`);
-    return { pointwise: pw, ...red };
+    const reductions = rd ?? (this.ctx?.device.features.has('subgroups' as GPUFeatureName) ? 'subgroups' : 'workgroup');
+    const pw = given.pointwise;
+    if (pw !== undefined && pw !== 'basic' && pw !== 'tiled') throw new Error(`invalid option 'kernelVariants.pointwise': '${String(pw)}' (expected 'basic' or 'tiled')`);
+    if (o === 'timed' || (pw === undefined && this.backend === 'webgpu' && !this.ctx?.isSoftware && this.ctx?.device.features.has('timestamp-query'))) return { timed: true, reductions };
+    return { pointwise: pw ?? 'basic', reductions };
   }
 
   /** Whether loads fuse blocks by default (LoadOptions.blockFusion): webgpu on a hardware adapter. */

@@ -136,6 +136,30 @@ export interface QProgram {
   activations: string;
 }
 
+/**
+ * A conv's int32 accumulator at output (oy, ox, oc): bias + sum (x - zx) * w over the taps in
+ * bounds (TFLite's: padding reads the zero point). xi: the input tensor, x its int8 values.
+ */
+export function convAccumulator(xi: QTensor, op: QConv, x: Int8Array, oy: number, ox: number, oc: number): number {
+  const { kh, kw, cin, cout } = op;
+  let acc = op.bias[oc];
+  for (let ky = 0; ky < kh; ky++) {
+    const iy = oy * op.strideH - op.padT + ky * op.dilH;
+    if (iy < 0 || iy >= xi.h) continue;
+    for (let kx = 0; kx < kw; kx++) {
+      const ix = ox * op.strideW - op.padL + kx * op.dilW;
+      if (ix < 0 || ix >= xi.w) continue;
+      const px = (iy * xi.w + ix) * xi.c;
+      if (op.depthwise) acc += (x[px + oc] - xi.zp) * op.weights[(ky * kw + kx) * cout + oc];
+      else {
+        const wb = (ky * kw + kx) * cin * cout + oc;
+        for (let ic = 0; ic < cin; ic++) acc += (x[px + ic] - xi.zp) * op.weights[wb + ic * cout];
+      }
+    }
+  }
+  return acc;
+}
+
 /** JS Math.round is half-up; the kernels round half to even (f32x4.nearest) */
 export function roundHalfEven(v: number): number {
   const r = Math.round(v);
@@ -211,31 +235,9 @@ function runOp(p: QProgram, op: QOp, vals: (Int8Array | undefined)[]): Int8Array
   switch (op.kind) {
     case 'conv': {
       const x = get(op.input);
-      const xi = T[op.input];
-      const zi = xi.zp;
-      const { kh, kw, cin, cout } = op;
-      for (let oy = 0; oy < o.h; oy++) {
-        for (let ox = 0; ox < o.w; ox++) {
-          for (let oc = 0; oc < cout; oc++) {
-            let acc = op.bias[oc];
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * op.strideH - op.padT + ky * op.dilH;
-              if (iy < 0 || iy >= xi.h) continue;
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ox * op.strideW - op.padL + kx * op.dilW;
-                if (ix < 0 || ix >= xi.w) continue;
-                const px = (iy * xi.w + ix) * xi.c;
-                if (op.depthwise) acc += (x[px + oc] - zi) * op.weights[(ky * kw + kx) * cout + oc];
-                else {
-                  const wb = (ky * kw + kx) * cin * cout + oc;
-                  for (let ic = 0; ic < cin; ic++) acc += (x[px + ic] - zi) * op.weights[wb + ic * cout];
-                }
-              }
-            }
-            out[(oy * o.w + ox) * cout + oc] = requantQ(acc, op.mult[oc], op.zp, op.lo, op.hi, op.hswish);
-          }
-        }
-      }
+      for (let oy = 0; oy < o.h; oy++)
+        for (let ox = 0; ox < o.w; ox++)
+          for (let oc = 0; oc < op.cout; oc++) out[(oy * o.w + ox) * op.cout + oc] = requantQ(convAccumulator(T[op.input], op, x, oy, ox, oc), op.mult[oc], op.zp, op.lo, op.hi, op.hswish);
       return out;
     }
     case 'lut': {

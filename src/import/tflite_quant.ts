@@ -14,6 +14,7 @@ import { ModelFormatError } from './errors.js';
 import { Builtin, builtinName, Padding, TensorType, type TfModel, type TfOperator, type TfTensor } from './tflite_schema.js';
 import { decodeInts, typeName } from './tflite_tensors.js';
 import { samePad } from './tflite_ops.js';
+import { convOutSize } from '../graph/shapes.js';
 import { roundHalfEven, hswishQ, type QHswish, type QOp, type QProgram, type QTensor } from '../graph/qprogram.js';
 
 const f = Math.fround;
@@ -179,10 +180,10 @@ export function buildQuantProgram(model: TfModel, file: string, name: string): Q
         const dlh = o?.i32(dw ? 6 : 5, 1) ?? 1;
         if (![sw, sh, dlw, dlh].every((v) => Number.isInteger(v) && v >= 1 && v <= 64)) fail(`${opName}: invalid stride / dilation`, nm);
         if (padding !== Padding.SAME && padding !== Padding.VALID) fail(`${opName}: unknown padding ${padding}`, nm);
-        const padT = padding === Padding.SAME ? samePad(xi.h, kh, sh, dlh)[0] : 0;
-        const padL = padding === Padding.SAME ? samePad(xi.w, kw, sw, dlw)[0] : 0;
-        const expH = Math.floor((xi.h + (padding === Padding.SAME ? samePad(xi.h, kh, sh, dlh).reduce((a, b) => a + b) : 0) - (kh - 1) * dlh - 1) / sh) + 1;
-        const expW = Math.floor((xi.w + (padding === Padding.SAME ? samePad(xi.w, kw, sw, dlw).reduce((a, b) => a + b) : 0) - (kw - 1) * dlw - 1) / sw) + 1;
+        const [padT, padB] = padding === Padding.SAME ? samePad(xi.h, kh, sh, dlh) : [0, 0];
+        const [padL, padR] = padding === Padding.SAME ? samePad(xi.w, kw, sw, dlw) : [0, 0];
+        const expH = convOutSize(xi.h, kh, sh, dlh, padT, padB);
+        const expW = convOutSize(xi.w, kw, sw, dlw, padL, padR);
         if (ot.h !== expH || ot.w !== expW || ot.c !== cout) fail(`${opName}: output ${ot.h}x${ot.w}x${ot.c} does not match the computed ${expH}x${expW}x${cout}`, nm);
         const [lo, hi] = actRange(fa, ot, opName);
         emit({ kind: 'conv', name: nm, input: use(x), output: out, depthwise: dw, kh, kw, strideH: sh, strideW: sw, dilH: dlh, dilW: dlw, padT, padL, cin, cout, weights, bias, mult, zp: ot.zp, lo, hi });

@@ -20,7 +20,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { importTflite } from '../../src/import/tflite.js';
 import { parseTfliteModel } from '../../src/import/tflite_schema.js';
 import { buildQuantProgram } from '../../src/import/tflite_quant.js';
-import { runQuantReference, roundHalfEven, type QConv, type QProgram } from '../../src/graph/qprogram.js';
+import { convAccumulator, runQuantReference, roundHalfEven, type QConv, type QProgram } from '../../src/graph/qprogram.js';
 import { QuantExecutor } from '../../src/backends/wasm/qexecutor.js';
 import { preprocessImage } from '../../src/model/preprocess.js';
 import { argmax } from '../helpers/compare.js';
@@ -71,27 +71,12 @@ function tfliteRequant(acc: number, realMult: number, zp: number, lo: number, hi
   return Math.min(hi, Math.max(lo, v));
 }
 
-/** int32 accumulators of a conv (TFLite's: bias + sum (x - zx) * (w - zw)) */
+/** int32 accumulators of a conv (TFLite's: bias + sum (x - zx) * (w - zw)), as the reference computes them */
 function accumulators(p: QProgram, op: QConv, x: Int8Array): Int32Array {
-  const [xi, o] = [p.tensors[op.input], p.tensors[op.output]];
+  const o = p.tensors[op.output];
   const out = new Int32Array(o.h * o.w * op.cout);
   for (let oy = 0; oy < o.h; oy++)
-    for (let ox = 0; ox < o.w; ox++)
-      for (let oc = 0; oc < op.cout; oc++) {
-        let acc = op.bias[oc];
-        for (let ky = 0; ky < op.kh; ky++) {
-          const iy = oy * op.strideH - op.padT + ky * op.dilH;
-          if (iy < 0 || iy >= xi.h) continue;
-          for (let kx = 0; kx < op.kw; kx++) {
-            const ix = ox * op.strideW - op.padL + kx * op.dilW;
-            if (ix < 0 || ix >= xi.w) continue;
-            const px = (iy * xi.w + ix) * xi.c;
-            if (op.depthwise) acc += (x[px + oc] - xi.zp) * op.weights[(ky * op.kw + kx) * op.cout + oc];
-            else for (let ic = 0; ic < op.cin; ic++) acc += (x[px + ic] - xi.zp) * op.weights[((ky * op.kw + kx) * op.cin + ic) * op.cout + oc];
-          }
-        }
-        out[(oy * o.w + ox) * op.cout + oc] = acc;
-      }
+    for (let ox = 0; ox < o.w; ox++) for (let oc = 0; oc < op.cout; oc++) out[(oy * o.w + ox) * op.cout + oc] = convAccumulator(p.tensors[op.input], op, x, oy, ox, oc);
   return out;
 }
 

@@ -12,7 +12,7 @@ import { padChannels, tensorFloats, unpadChannels } from '../../graph/layout.js'
 import { CPU_KERNELS } from '../../kernels/cpu/index.js';
 import { NO_CLAMP, RESIZE_MODES } from '../../kernels/spec.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
-import { ThreadPool, WORKER_STACK_BYTES, controlWords, type PoolFn } from './pool.js';
+import { ThreadPool, WORKER_STACK_BYTES, controlWords, startPool, type PoolFn } from './pool.js';
 import { conv2dPackedFloats, depthwisePackedFloats, gemmPackedFloats, packConv2dWasm, packDepthwiseWasm, packGemmWasm } from './pack.js';
 
 const PAGE = 65536;
@@ -350,16 +350,11 @@ export class WasmExecutor {
     exec.stagingPtr = stagingPtr;
     exec.variant = variant;
     if (threads > 1) {
-      try {
-        exec.pool = await ThreadPool.create(await wasmKernelModule(variant), mem, ctrlPtr, stackTops);
-        poolRef.pool = exec.pool;
-        exec.splitSteps = splitSteps;
-      } catch (e) {
-        // e.g. a Content-Security-Policy without worker-src blob:: the same module runs every
-        // step on this thread (the split steps check poolRef), and says why
-        exec.poolError = (e as Error).message;
-        console.warn(`wasm backend: running single-threaded, the thread pool did not start: ${exec.poolError}`);
-      }
+      // without a pool the split steps (they check poolRef) run on this thread
+      const { pool, error } = await startPool(await wasmKernelModule(variant), mem, ctrlPtr, stackTops);
+      exec.pool = poolRef.pool = pool;
+      exec.poolError = error;
+      if (pool) exec.splitSteps = splitSteps;
     }
     return exec;
   }

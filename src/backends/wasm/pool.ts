@@ -223,3 +223,18 @@ export class ThreadPool {
     for (const w of this.workers) w.terminate();
   }
 }
+
+/**
+ * An executor's pool: started, or null with why not (e.g. a Content-Security-Policy without
+ * `worker-src blob:`). Then the executor runs every step on the calling thread with the same
+ * module, and a console warning says so.
+ */
+export async function startPool(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number, stackTops: number[]): Promise<{ pool: ThreadPool | null; error: string | null }> {
+  try {
+    return { pool: await ThreadPool.create(module, memory, ctrl, stackTops), error: null };
+  } catch (e) {
+    const error = (e as Error).message;
+    console.warn(`wasm backend: running single-threaded, the thread pool did not start: ${error}`);
+    return { pool: null, error };
+  }
+}

@@ -7,7 +7,7 @@
  */
 import { hswishK, softmaxQ, softmaxTable, type QConv, type QOp, type QProgram, type QTensor } from '../../graph/qprogram.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
-import { ThreadPool, WORKER_STACK_BYTES, controlWords, type PoolFn } from './pool.js';
+import { ThreadPool, WORKER_STACK_BYTES, controlWords, startPool, type PoolFn } from './pool.js';
 
 const PAGE = 65536;
 const ALIGN = 64;
@@ -27,6 +27,7 @@ function qepi(op: QConv): Word[] {
 
 /** GEMM panels: per 8 output channels [bias' i32 x8][mult f32 x8][K/2 x 16 i16]; k indexes the conv's [kh][kw][cin] rows */
 export function packQGemm(op: QConv, K: number, N: number, zx: number, dst: DataView, at: number): void {
+  if (K % 8 !== 0 || N % 8 !== 0) throw new Error(`int8 GEMM '${op.name}': K ${K} and N ${N} must be multiples of 8 (qkernels.c reads 8 channels at a time)`);
   const kReal = op.kh * op.kw * op.cin;
   const cout = op.cout;
   const w = (k: number, n: number): number => (k < kReal && n < cout ? op.weights[k * cout + n] : 0);
@@ -299,24 +300,25 @@ export class QuantExecutor {
     exec.paddedTensors = pad.filter(Boolean).length;
     exec.variant = variant;
     if (threads > 1) {
-      try {
-        exec.pool = await ThreadPool.create(await wasmKernelModule(variant), mem, ctrlPtr, stackTops);
-        poolRef.pool = exec.pool;
-        exec.splitSteps = splitSteps;
-      } catch (e) {
-        exec.poolError = (e as Error).message;
-        console.warn(`wasm backend: running single-threaded, the thread pool did not start: ${exec.poolError}`);
-      }
+      const { pool, error } = await startPool(await wasmKernelModule(variant), mem, ctrlPtr, stackTops);
+      exec.pool = poolRef.pool = pool;
+      exec.poolError = error;
+      if (pool) exec.splitSteps = splitSteps;
     }
     return exec;
   }
 
-  private runAll(data: Float32Array): void {
+  /** checks the float input, copies it in and quantizes it into the entry tensor */
+  private writeInput(data: Float32Array): void {
     if (this.disposed) throw new Error('wasm executor: the model was disposed');
     const it = this.program.tensors[this.program.input];
     if (data.length !== it.h * it.w * it.c) throw new Error(`wasm int8 executor: input has ${data.length} floats, expected ${it.h * it.w * it.c}`);
     new Float32Array(this.exports.memory.buffer, this.inputPtr, data.length).set(data);
     this.exports.q_quantize(this.quantParams);
+  }
+
+  private runAll(data: Float32Array): void {
+    this.writeInput(data);
     for (const s of this.steps) s.run();
   }
 
@@ -354,8 +356,7 @@ export class QuantExecutor {
     this.runAll(data);
     const times = this.steps.map(() => [] as number[]);
     for (let r = 0; r < runs; r++) {
-      new Float32Array(this.exports.memory.buffer, this.inputPtr, data.length).set(data);
-      this.exports.q_quantize(this.quantParams);
+      this.writeInput(data);
       this.steps.forEach((s, i) => {
         const t0 = performance.now();
         s.run();

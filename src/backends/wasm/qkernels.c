@@ -113,8 +113,8 @@ INLINE void qstore8(int8_t* dst, v128_t a, v128_t b) {
 /* ---- pointwise GEMM: MR x 8 tiles ----
  * Per 8 input channels and row: one i16x8.load8x8 (pmovsxbw from memory), then per pair
  * (k, k+1) an i32x4 splat of that pair (one pshufd) and two i32x4.dot_i16x8_s against the
- * pair's two weight vectors (4 output channels each). A tail of K % 8 channels (the stem's
- * K = 28) goes pair by pair with load16_splat. */
+ * pair's two weight vectors (4 output channels each). K is a multiple of 8 (channels are
+ * padded to 8; the dense conv's K too): qexecutor.ts checks it. */
 #define QROW8(i)                                                                           \
   if (MR > i) {                                                                            \
     const v128_t xv = wasm_i16x8_load8x8(a##i + k);                                        \
@@ -131,12 +131,6 @@ INLINE void qstore8(int8_t* dst, v128_t a, v128_t b) {
     c##i##0 = wasm_i32x4_add(c##i##0, wasm_i32x4_dot_i16x8(x, w6));                        \
     c##i##1 = wasm_i32x4_add(c##i##1, wasm_i32x4_dot_i16x8(x, w7));                        \
   }
-#define QROW(i)                                                                            \
-  if (MR > i) {                                                                            \
-    const v128_t x = wasm_i16x8_extend_low_i8x16(wasm_v128_load16_splat(a##i + k));        \
-    c##i##0 = wasm_i32x4_add(c##i##0, wasm_i32x4_dot_i16x8(x, w0));                        \
-    c##i##1 = wasm_i32x4_add(c##i##1, wasm_i32x4_dot_i16x8(x, w1));                        \
-  }
 #define QSTORE(i) \
   if (MR > i) qstore_acc(HS, c + i * ldc, &ev, c##i##0, c##i##1, m0, m1);
 
@@ -148,8 +142,7 @@ INLINE void qtile(const int MR, const int HS, int K, const int8_t* a, int lda, c
   const int8_t* a2 = a + (MR > 2 ? 2 * lda : 0);
   const int8_t* a3 = a + (MR > 3 ? 3 * lda : 0);
   const int16_t* w = (const int16_t*)(panel + 16);
-  int k = 0;
-  for (; k + 8 <= K; k += 8) {
+  for (int k = 0; k < K; k += 8) {
     const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 8), w2 = wasm_v128_load(w + 16), w3 = wasm_v128_load(w + 24);
     const v128_t w4 = wasm_v128_load(w + 32), w5 = wasm_v128_load(w + 40), w6 = wasm_v128_load(w + 48), w7 = wasm_v128_load(w + 56);
     w += 64;
@@ -157,14 +150,6 @@ INLINE void qtile(const int MR, const int HS, int K, const int8_t* a, int lda, c
     QROW8(1)
     QROW8(2)
     QROW8(3)
-  }
-  for (; k < K; k += 2) {
-    const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 8);
-    w += 16;
-    QROW(0)
-    QROW(1)
-    QROW(2)
-    QROW(3)
   }
   const v128_t m0 = wasm_v128_load(panel + 8), m1 = wasm_v128_load(panel + 12);
   QEpiV ev;
