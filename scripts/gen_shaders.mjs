@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * Embeds every shaders/*.wgsl file into src/kernels/wgsl_sources.ts, so the library can
- * run without reading files (browsers, bundlers). Run after editing a shader:
+ * run without reading files (browsers, bundlers). WGSL has no include: a line
+ * `//! include name.wgsl` is replaced by shaders/lib/name.wgsl (fragments shared by several
+ * kernels; a fragment may not include another). Run after editing a shader:
  *   node scripts/gen_shaders.mjs          (writes the file)
  *   node scripts/gen_shaders.mjs --check  (exits 1 when the file is out of date)
  */
@@ -28,11 +30,25 @@ export function renderWgslSources(sources) {
   return lines.join('\n');
 }
 
-/** Reads every shaders/*.wgsl file. */
+const INCLUDE = /^\/\/! include ([\w.-]+\.wgsl)[ \t]*$/gm;
+
+/** A shader's text with its `//! include` lines replaced by the shaders/lib fragments. */
+export function expandIncludes(text, file, dir = SHADER_DIR) {
+  return text.replace(INCLUDE, (_, name) => {
+    const path = join(dir, 'lib', name);
+    if (!existsSync(path)) throw new Error(`${file}: //! include ${name}: no file shaders/lib/${name}`);
+    const frag = readFileSync(path, 'utf8').replace(/\r\n/g, '\n').replace(/\n$/, '');
+    if (INCLUDE.test(frag)) throw new Error(`shaders/lib/${name}: a fragment may not include another`);
+    INCLUDE.lastIndex = 0;
+    return `// ---- shaders/lib/${name} ----\n${frag}\n// ---- end of shaders/lib/${name} ----`;
+  });
+}
+
+/** Reads every shaders/*.wgsl file, includes expanded. */
 export function readShaders(dir = SHADER_DIR) {
   const out = {};
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.wgsl')).sort()) {
-    out[f] = readFileSync(join(dir, f), 'utf8').replace(/\r\n/g, '\n');
+    out[f] = expandIncludes(readFileSync(join(dir, f), 'utf8').replace(/\r\n/g, '\n'), f, dir);
   }
   return out;
 }

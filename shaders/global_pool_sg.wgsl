@@ -15,7 +15,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> output: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-var<workgroup> partial: array<vec4<f32>, 64>;
+// one sum per subgroup: WebGPU subgroup sizes are at least 4, so at most 16 (a small array:
+// workgroup memory is zero-initialized at every dispatch and costs compile time on SwiftShader)
+var<workgroup> partial: array<vec4<f32>, 16>;
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,

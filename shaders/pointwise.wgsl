@@ -26,11 +26,13 @@ struct Params {
   post_hi: f32,
   scale_lo: f32,
   scale_hi: f32,
+  act: u32,      // the ACT override (0 none .. 5 sigmoid), read at run time
+  has_res: u32,  // the HAS_RES override, read at run time
 }
 
-override ACT: u32 = 0u;
+// ACT and HAS_RES only steer the epilogue, so they are Params (one pipeline for all their
+// values); HAS_SCALE changes the inner loop and stays a pipeline constant.
 override HAS_SCALE: u32 = 0u;
-override HAS_RES: u32 = 0u;
 
 @group(0) @binding(0) var<storage, read> input: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
@@ -39,25 +41,9 @@ override HAS_RES: u32 = 0u;
 @group(0) @binding(4) var<storage, read_write> output: array<vec4<f32>>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-fn act(x: vec4<f32>) -> vec4<f32> {
-  switch ACT {
-    case 1u: { return max(x, vec4<f32>(0.0)); }
-    case 2u: { return clamp(x, vec4<f32>(0.0), vec4<f32>(6.0)); }
-    case 3u: { return x * clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 4u: { return clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 5u: { return 1.0 / (1.0 + exp(-x)); }
-    default: { return x; }
-  }
-}
+//! include act_params.wgsl
 
-fn finish(acc: vec4<f32>, p: u32, oc4: u32) {
-  let o = p * params.out_c4 + oc4;
-  var v = clamp(act(acc), vec4<f32>(params.clamp_lo), vec4<f32>(params.clamp_hi));
-  if (HAS_RES == 1u) {
-    v += residual[o];
-  }
-  output[o] = clamp(v, vec4<f32>(params.post_lo), vec4<f32>(params.post_hi));
-}
+//! include pointwise_finish.wgsl
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
@@ -103,18 +89,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     a10 += m1 * x0; a11 += m1 * x1; a12 += m1 * x2; a13 += m1 * x3;
   }
   let has1 = oc0 + 1u < out_c4;
-  finish(a00, p0, oc0);
-  if (has1) { finish(a10, p0, oc1); }
-  if (p0 + 1u <= last) {
-    finish(a01, p0 + 1u, oc0);
-    if (has1) { finish(a11, p0 + 1u, oc1); }
-  }
-  if (p0 + 2u <= last) {
-    finish(a02, p0 + 2u, oc0);
-    if (has1) { finish(a12, p0 + 2u, oc1); }
-  }
-  if (p0 + 3u <= last) {
-    finish(a03, p0 + 3u, oc0);
-    if (has1) { finish(a13, p0 + 3u, oc1); }
+  let a = act_of(params.act);
+  // the 4 pixels' stores in a loop (the accumulators shift down each time), so the epilogue is
+  // emitted twice instead of 8 times: half the compile time, the same run time
+  var x0 = a00; var x1 = a01; var x2 = a02; var x3 = a03;
+  var y0 = a10; var y1 = a11; var y2 = a12; var y3 = a13;
+  for (var i = 0u; i < 4u; i++) {
+    let p = p0 + i;
+    if (p > last) {
+      break;
+    }
+    finish(a, x0, p, oc0);
+    if (has1) {
+      finish(a, y0, p, oc1);
+    }
+    x0 = x1; x1 = x2; x2 = x3;
+    y0 = y1; y1 = y2; y2 = y3;
   }
 }

@@ -21,11 +21,11 @@ struct Params {
   post_hi: f32,
   scale_lo: f32,
   scale_hi: f32,
+  act: u32,
+  has_res: u32,
 }
 
-override ACT: u32 = 0u;
 override HAS_SCALE: u32 = 0u;
-override HAS_RES: u32 = 0u;
 
 const TP: u32 = 32u;  // pixels per tile
 const TN: u32 = 16u;  // output channel groups per tile
@@ -41,25 +41,9 @@ const KC: u32 = 8u;   // input channel groups per chunk
 var<workgroup> xs: array<vec4<f32>, 256>;  // [TP][KC]
 var<workgroup> ws: array<vec4<f32>, 512>;  // [KC][TN][4]
 
-fn act(x: vec4<f32>) -> vec4<f32> {
-  switch ACT {
-    case 1u: { return max(x, vec4<f32>(0.0)); }
-    case 2u: { return clamp(x, vec4<f32>(0.0), vec4<f32>(6.0)); }
-    case 3u: { return x * clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 4u: { return clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 5u: { return 1.0 / (1.0 + exp(-x)); }
-    default: { return x; }
-  }
-}
+//! include act_params.wgsl
 
-fn finish(acc: vec4<f32>, p: u32, oc4: u32) {
-  let o = p * params.out_c4 + oc4;
-  var v = clamp(act(acc), vec4<f32>(params.clamp_lo), vec4<f32>(params.clamp_hi));
-  if (HAS_RES == 1u) {
-    v += residual[o];
-  }
-  output[o] = clamp(v, vec4<f32>(params.post_lo), vec4<f32>(params.post_hi));
-}
+//! include pointwise_finish.wgsl
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
@@ -128,16 +112,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     workgroupBarrier();
   }
   let p0 = p_base + pq * 4u;
-  if (oc0 < out_c4) {
-    if (p0 <= last) { finish(a00, p0, oc0); }
-    if (p0 + 1u <= last) { finish(a01, p0 + 1u, oc0); }
-    if (p0 + 2u <= last) { finish(a02, p0 + 2u, oc0); }
-    if (p0 + 3u <= last) { finish(a03, p0 + 3u, oc0); }
-  }
-  if (oc1 < out_c4) {
-    if (p0 <= last) { finish(a10, p0, oc1); }
-    if (p0 + 1u <= last) { finish(a11, p0 + 1u, oc1); }
-    if (p0 + 2u <= last) { finish(a12, p0 + 2u, oc1); }
-    if (p0 + 3u <= last) { finish(a13, p0 + 3u, oc1); }
+  let a = act_of(params.act);
+  // stores in a loop with shifting accumulators (as in pointwise.wgsl: the epilogue emitted twice, not 8 times)
+  var x0 = a00; var x1 = a01; var x2 = a02; var x3 = a03;
+  var y0 = a10; var y1 = a11; var y2 = a12; var y3 = a13;
+  for (var i = 0u; i < 4u; i++) {
+    let p = p0 + i;
+    if (p > last) {
+      break;
+    }
+    if (oc0 < out_c4) {
+      finish(a, x0, p, oc0);
+    }
+    if (oc1 < out_c4) {
+      finish(a, y0, p, oc1);
+    }
+    x0 = x1; x1 = x2; x2 = x3;
+    y0 = y1; y1 = y2; y2 = y3;
   }
 }

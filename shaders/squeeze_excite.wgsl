@@ -7,11 +7,13 @@
 //   scale); W1 packed like pointwise (in_c4 = c4, out_c4 = sq4) at w1_offset, bias sq4 at
 //   b1_offset; W2 like pointwise (in_c4 = sq4, out_c4 = c4) at w2_offset, bias c4 at b2_offset.
 //   act1/act2 are runtime activation codes (0 none .. 5 sigmoid). c4 <= MAX_C4, sq4 <= MAX_SQ4.
-// Memory: the pooled means are kept in `output` itself (c4 vec4, overwritten by fc2 after a
-//   storage barrier) and fc1's hidden vector in `partial` (free after the pool), so the only
-//   workgroup array is `partial` (4 KiB). Workgroup memory is zero-initialized by WebGPU
-//   implementations at every dispatch, and on SwiftShader its size dominates pipeline
-//   compile time: 14 KiB of workgroup arrays took 2.3 s to compile here, 4 KiB 0.7 s.
+// Memory: no workgroup arrays. The pooled means are kept in `output` itself (c4 vec4,
+//   overwritten by fc2 after a barrier); the pool's partial sums, then fc1's hidden vector, go
+//   to `scratch` (WG vec4 of storage, the GPU executor's shared writable scratch buffer; the
+//   steps run one after another). Workgroup memory is zero-initialized by WebGPU
+//   implementations at every dispatch, and on SwiftShader its size dominated this pipeline's
+//   compile time: 14 KiB of workgroup arrays took 2.3 s to compile, 4 KiB 0.7 s (chromium),
+//   none ~0.1 s. Storage barriers order the phases (one workgroup, so that is enough).
 // Threads: pool over chunks of up to 256 channel groups; in a chunk of n groups,
 //   thread t sums channel group t % n over pixels t/n, t/n + lanes, ... (lanes = 256 / n), then
 //   threads t < n add up their group's lanes. fc1 / fc2: one thread per output vec4.
@@ -42,10 +44,9 @@ const MAX_SQ4: u32 = 128u;
 @group(0) @binding(0) var<storage, read> input: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> weights: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> output: array<vec4<f32>>;
-@group(0) @binding(3) var<uniform> params: Params;
-
-// pool partial sums, then fc1's hidden vector (sq4 <= MAX_SQ4 <= WG)
-var<workgroup> partial: array<vec4<f32>, WG>;
+// pool partial sums, then fc1's hidden vector (sq4 <= MAX_SQ4 <= WG); at least WG vec4
+@group(0) @binding(3) var<storage, read_write> scratch: array<vec4<f32>>;
+@group(0) @binding(4) var<uniform> params: Params;
 
 fn act(code: u32, x: vec4<f32>) -> vec4<f32> {
   switch code {
@@ -75,19 +76,19 @@ fn main(@builtin(local_invocation_index) t: u32) {
         s += input[p * c4 + ch];
       }
     }
-    partial[t] = s;
-    workgroupBarrier();
+    scratch[t] = s;
+    storageBarrier();
     if (t < n) {
       var total = vec4<f32>(0.0);
       for (var l = 0u; l < lanes; l++) {
-        total += partial[l * n + t];
+        total += scratch[l * n + t];
       }
       output[base + t] = clamp(total / f32(pixels), vec4<f32>(params.pool_lo), vec4<f32>(params.pool_hi));
     }
-    workgroupBarrier();
+    // the partial sums are read before the next chunk overwrites them, and (after the last
+    // chunk) the pooled means in `output` are visible to every thread
+    storageBarrier();
   }
-  // the pooled means in `output` are visible to every thread
-  storageBarrier();
   // 2. fc1 + act1 (reads the pooled means from output, writes hidden into partial)
   for (var o = t; o < sq4; o += WG) {
     var acc = weights[params.b1_offset + o];
@@ -95,17 +96,16 @@ fn main(@builtin(local_invocation_index) t: u32) {
       let wb = params.w1_offset + (k * sq4 + o) * 4u;
       acc += mat4x4<f32>(weights[wb], weights[wb + 1u], weights[wb + 2u], weights[wb + 3u]) * output[k];
     }
-    partial[o] = clamp(act(params.act1, acc), vec4<f32>(params.fc1_lo), vec4<f32>(params.fc1_hi));
+    scratch[o] = clamp(act(params.act1, acc), vec4<f32>(params.fc1_lo), vec4<f32>(params.fc1_hi));
   }
-  workgroupBarrier();
-  // every read of the pooled means is done before fc2 overwrites them
+  // hidden is visible, and every read of the pooled means is done before fc2 overwrites them
   storageBarrier();
   // 3. fc2 + act2
   for (var o = t; o < c4; o += WG) {
     var acc = weights[params.b2_offset + o];
     for (var k = 0u; k < sq4; k++) {
       let wb = params.w2_offset + (k * c4 + o) * 4u;
-      acc += mat4x4<f32>(weights[wb], weights[wb + 1u], weights[wb + 2u], weights[wb + 3u]) * partial[k];
+      acc += mat4x4<f32>(weights[wb], weights[wb + 1u], weights[wb + 2u], weights[wb + 3u]) * scratch[k];
     }
     output[o] = clamp(act(params.act2, acc), vec4<f32>(params.fc2_lo), vec4<f32>(params.fc2_hi));
   }

@@ -166,7 +166,7 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
             w2_offset: packer.add(f2.weights), b2_offset: packer.add(f2.bias), act1: ACT_CODES[n.fc1.act], act2: ACT_CODES[n.fc2.act],
             pool_lo: pc.lo, pool_hi: pc.hi, fc1_lo: c1.lo, fc1_hi: c1.hi, fc2_lo: c2.lo, fc2_hi: c2.hi,
           },
-          tensors: { input: n.input, weights: 'weights', output: n.output },
+          tensors: { input: n.input, weights: 'weights', output: n.output, scratch: 'dummy' },
         });
         break;
       }

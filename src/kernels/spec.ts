@@ -61,6 +61,14 @@ export interface KernelSpec {
   readonly params: readonly ParamField[];
   /** override constant -> the values the scheduler may choose */
   readonly overrides: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Overrides the WGSL reads from Params instead of as pipeline constants (a u32 field named
+   * like the override in lower case, e.g. ACT -> `act`): every value of them shares one
+   * pipeline. Used where the value only picks an epilogue branch (uniform control flow, no
+   * run-time cost worth a pipeline: each pipeline costs 150-300 ms to compile on SwiftShader).
+   * The plan still carries them as overrides (the CPU and wasm twins read them there).
+   */
+  readonly paramOverrides?: readonly string[];
   readonly workgroupSize: readonly [number, number, number];
   /** number of workgroups for the given Params / overrides; pure */
   dispatchSize(params: ParamValues, overrides: OverrideValues): [number, number, number];
@@ -134,21 +142,47 @@ export function packParams(spec: KernelSpec, values: ParamValues): ArrayBuffer {
   return buf;
 }
 
-/** Checks that every override is given and allowed; returns a stable cache key. */
+/** The Params field that carries a param override (ACT -> act). */
+export const paramOverrideField = (name: string): string => name.toLowerCase();
+
+/** Overrides that are pipeline constants (all but spec.paramOverrides). */
+export function pipelineOverrides(spec: KernelSpec): string[] {
+  return Object.keys(spec.overrides)
+    .filter((n) => !spec.paramOverrides?.includes(n))
+    .sort();
+}
+
+/** A step's Params values with its param overrides filled in (what the GPU executors pack). */
+export function gpuParams(spec: KernelSpec, params: ParamValues, overrides: OverrideValues): ParamValues {
+  if (!spec.paramOverrides?.length) return params;
+  const out: Record<string, number> = { ...params };
+  for (const n of spec.paramOverrides) {
+    const v = overrides[n];
+    if (v === undefined) throw new Error(`kernel ${spec.name}: override '${n}' is missing`);
+    out[paramOverrideField(n)] = v;
+  }
+  return out;
+}
+
+/**
+ * Checks that every override is given and allowed; returns a stable cache key of the
+ * pipeline: the param overrides are checked but not part of it (they share a pipeline).
+ */
 export function overrideKey(spec: KernelSpec, overrides: OverrideValues): string {
   const names = Object.keys(spec.overrides).sort();
   for (const k of Object.keys(overrides)) {
     if (!(k in spec.overrides)) throw new Error(`kernel ${spec.name}: unknown override '${k}'`);
   }
-  const parts = names.map((n) => {
+  for (const n of names) {
     const v = overrides[n];
     if (v === undefined) throw new Error(`kernel ${spec.name}: override '${n}' is missing`);
     if (!spec.overrides[n].includes(v)) {
       throw new Error(`kernel ${spec.name}: override ${n}=${v} not in [${spec.overrides[n].join(', ')}]`);
     }
-    return `${n}=${v}`;
-  });
-  return `${spec.name}[${parts.join(',')}]`;
+  }
+  return `${spec.name}[${pipelineOverrides(spec)
+    .map((n) => `${n}=${overrides[n]}`)
+    .join(',')}]`;
 }
 
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
@@ -179,6 +213,11 @@ export function defineKernel(spec: KernelSpec): KernelSpec {
   Object.freeze(spec.params);
   Object.values(spec.overrides).forEach((v) => Object.freeze(v));
   Object.freeze(spec.overrides);
+  for (const n of spec.paramOverrides ?? []) {
+    if (!(n in spec.overrides)) throw new Error(`kernel ${spec.name}: param override '${n}' is not an override`);
+    if (!spec.params.some((p) => p.name === paramOverrideField(n) && p.type === 'u32')) throw new Error(`kernel ${spec.name}: param override '${n}' needs a u32 Params field '${paramOverrideField(n)}'`);
+  }
+  if (spec.paramOverrides) Object.freeze(spec.paramOverrides);
   Object.freeze(spec.workgroupSize);
   return Object.freeze(spec);
 }

@@ -5,9 +5,11 @@
 import { ceilDiv, defineKernel, type KernelSpec } from './spec.js';
 import { packPointwise, type PackedLayer } from './pointwise.js';
 
-/** Largest c4 / sq4 the kernel takes (sq4 <= its 256-entry workgroup array; c4 kept at the tested limit); the scheduler refuses larger. */
+/** Largest c4 / sq4 the kernel takes (sq4 <= its 256-thread workgroup; c4 kept at the tested limit); the scheduler refuses larger. */
 export const SE_MAX_C4 = 512;
 export const SE_MAX_SQ4 = 128;
+/** vec4 of the `scratch` binding the kernel needs (pool partial sums, fc1's hidden vector): one per thread. */
+export const SE_SCRATCH_VEC4 = 256;
 
 export const SQUEEZE_EXCITE: KernelSpec = defineKernel({
   name: 'squeeze_excite',
@@ -16,7 +18,9 @@ export const SQUEEZE_EXCITE: KernelSpec = defineKernel({
     { name: 'input', binding: 0, kind: 'read-only-storage' },
     { name: 'weights', binding: 1, kind: 'read-only-storage' },
     { name: 'output', binding: 2, kind: 'storage' },
-    { name: 'params', binding: 3, kind: 'uniform' },
+    // SE_SCRATCH_VEC4 vec4 of scratch (the plan binds the shared writable dummy, which the GPU executor sizes for it)
+    { name: 'scratch', binding: 3, kind: 'storage' },
+    { name: 'params', binding: 4, kind: 'uniform' },
   ],
   params: [
     { name: 'pixels', type: 'u32' },

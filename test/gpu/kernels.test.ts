@@ -666,12 +666,18 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     });
   });
 
-  test('pipelines are cached per override set', async () => {
+  test('pipelines are cached per pipeline-override set; param overrides (ACT, HAS_RES) share one', async () => {
     const cache = pipelineCache(device());
     const a = await cache.get(POINTWISE, { ACT: 3, HAS_SCALE: 0, HAS_RES: 1 });
     const b = await cache.get(POINTWISE, { HAS_RES: 1, ACT: 3, HAS_SCALE: 0 });
+    const c = await cache.get(POINTWISE, { ACT: 1, HAS_SCALE: 0, HAS_RES: 0 });
+    const d = await cache.get(POINTWISE, { ACT: 1, HAS_SCALE: 1, HAS_RES: 0 });
     expect(a.pipeline).toBe(b.pipeline);
-    expect(a.pipeline.label).toBe('pointwise[ACT=3,HAS_RES=1,HAS_SCALE=0]');
+    expect(c.pipeline).toBe(a.pipeline);
+    expect(d.pipeline).not.toBe(a.pipeline);
+    expect(a.pipeline.label).toBe('pointwise[HAS_SCALE=0]');
+    expect(d.pipeline.label).toBe('pointwise[HAS_SCALE=1]');
     await expect(cache.get(POINTWISE, { ACT: 9, HAS_SCALE: 0, HAS_RES: 0 })).rejects.toThrow(/ACT=9/);
+    await expect(cache.get(POINTWISE, { ACT: 1, HAS_SCALE: 0 })).rejects.toThrow(/HAS_RES' is missing/);
   });
 });

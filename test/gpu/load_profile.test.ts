@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRuntime, mobilenetV3 } from '../../src/runtime.js';
+import { KERNELS } from '../../src/kernels/index.js';
+import { overrideKey } from '../../src/kernels/spec.js';
 
 const SKIP = process.env.MNV3_SKIP_GPU === '1';
 
@@ -27,6 +29,31 @@ describe('load profile', () => {
     expect(b.loadProfile!.gpu!.pipelines).toBe(a.loadProfile!.gpu!.pipelines);
     a.dispose();
     b.dispose();
+    rt.dispose();
+  });
+
+  it.skipIf(SKIP)('webgpu: steps that differ only in param overrides (pointwise ACT / HAS_RES) share a pipeline', async () => {
+    const rt = await createRuntime({ backend: 'webgpu' });
+    const m = await rt.load(mobilenetV3({ size: 'large', resolution: 96 }), { blockFusion: false, kernelVariants: { pointwise: 'basic', reductions: 'workgroup' } });
+    const steps = m.plan.steps;
+    const full = new Set(steps.map((s) => `${s.kernel}${JSON.stringify(Object.entries(s.overrides).sort())}`));
+    const shared = new Set(steps.map((s) => overrideKey(KERNELS[s.kernel], s.overrides)));
+    const pointwise = steps.filter((s) => s.kernel === 'pointwise');
+    // Large mixes relu / hswish / none and residual / not in its 1x1 convs: many override sets, two pipelines (HAS_SCALE 0 / 1)
+    expect(new Set(pointwise.map((s) => JSON.stringify(s.overrides))).size).toBeGreaterThan(3);
+    expect([...shared].filter((k) => k.startsWith('pointwise[')).sort()).toEqual(['pointwise[HAS_SCALE=0]', 'pointwise[HAS_SCALE=1]']);
+    expect(shared.size).toBeLessThan(full.size);
+    expect(m.loadProfile!.gpu!.pipelines).toBe(shared.size);
+    // and the shared pipelines compute what the CPU path does
+    const cpu = await (await createRuntime({ backend: 'cpu' })).load(mobilenetV3({ size: 'large', resolution: 96 }));
+    const x = new Float32Array(96 * 96 * 3).map((_, i) => Math.sin(i * 0.37));
+    const [g] = await m.run(x);
+    const [c] = await cpu.run(x);
+    let d = 0;
+    for (let i = 0; i < c.length; i++) d = Math.max(d, Math.abs(g[i] - c[i]));
+    expect(d).toBeLessThan(2e-3);
+    m.dispose();
+    cpu.dispose();
     rt.dispose();
   });
 

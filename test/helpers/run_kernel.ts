@@ -3,7 +3,8 @@
  * and its CPU twin on copies of the same data; a seeded PRNG; an element-wise comparison.
  */
 import { CPU_KERNELS } from '../../src/kernels/cpu/index.js';
-import { packParams, type KernelSpec, type OverrideValues, type ParamValues } from '../../src/kernels/spec.js';
+import { SE_SCRATCH_VEC4 } from '../../src/kernels/squeeze_excite.js';
+import { gpuParams, packParams, type KernelSpec, type OverrideValues, type ParamValues } from '../../src/kernels/spec.js';
 import { PipelineCache } from '../../src/backends/webgpu/pipelines.js';
 
 /** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
@@ -81,8 +82,8 @@ function outputBinding(spec: KernelSpec, chosen?: string): string {
     if (!spec.bindings.some((b) => b.kind === 'storage' && b.name === chosen)) throw new Error(`${spec.name}: no writable binding '${chosen}'`);
     return chosen;
   }
-  const outs = spec.bindings.filter((b) => b.kind === 'storage');
-  if (outs.length !== 1) throw new Error(`${spec.name}: expected exactly one read_write binding`);
+  const outs = spec.bindings.filter((b) => b.kind === 'storage' && b.name !== 'scratch');
+  if (outs.length !== 1) throw new Error(`${spec.name}: expected exactly one read_write binding besides scratch`);
   return outs[0].name;
 }
 
@@ -124,7 +125,7 @@ export async function runKernelGpu(device: GPUDevice, run: KernelRun): Promise<F
     const entries: GPUBindGroupEntry[] = spec.bindings.map((b) => {
       let buffer: GPUBuffer;
       if (b.kind === 'uniform') {
-        const bytes = packParams(spec, params);
+        const bytes = packParams(spec, gpuParams(spec, params, overrides));
         buffer = device.createBuffer({ label: `${spec.name}.params`, size: bytes.byteLength, usage: BUF_UNIFORM | BUF_COPY_DST });
         device.queue.writeBuffer(buffer, 0, bytes);
         buffers.push(buffer);
@@ -132,7 +133,7 @@ export async function runKernelGpu(device: GPUDevice, run: KernelRun): Promise<F
         buffer = makeBuffer(`${spec.name}.${b.name}`, new Float32Array(outputLength).fill(NaN), BUF_STORAGE | BUF_COPY_SRC);
         outBuf = buffer;
       } else if (b.kind === 'storage') {
-        buffer = makeBuffer(`${spec.name}.${b.name}`, new Float32Array(run.otherLengths?.[b.name] ?? outputLength).fill(NaN), BUF_STORAGE);
+        buffer = makeBuffer(`${spec.name}.${b.name}`, new Float32Array(run.otherLengths?.[b.name] ?? (b.name === 'scratch' ? SE_SCRATCH_VEC4 * 4 : outputLength)).fill(NaN), BUF_STORAGE);
       } else {
         buffer = makeBuffer(`${spec.name}.${b.name}`, inputs[b.name] ?? new Float32Array(4), BUF_STORAGE);
       }

@@ -9,7 +9,7 @@ import { KERNELS, KERNEL_ENTRY_POINT, packParams, paramsByteSize } from '../../s
 import type { KernelSpec } from '../../src/kernels/spec.js';
 import { WGSL_SOURCES } from '../../src/kernels/wgsl_sources.js';
 import { CPU_KERNELS } from '../../src/kernels/cpu/index.js';
-import { BINARY_BCAST, BINARY_OPS, POOL_KINDS, RESIZE_MODES } from '../../src/kernels/spec.js';
+import { BINARY_BCAST, BINARY_OPS, POOL_KINDS, RESIZE_MODES, paramOverrideField, pipelineOverrides } from '../../src/kernels/spec.js';
 
 // wgsl_reflect 1.6.0's package.json says "type": "module" but its "main" is a CommonJS build,
 // so `import ... from 'wgsl_reflect'` fails in Node; load its ES module build directly.
@@ -18,6 +18,7 @@ const { WgslReflect } = (await import(WGSL_REFLECT_ESM)) as typeof import('wgsl_
 
 interface GenShaders {
   generate(dir?: string): string;
+  expandIncludes(text: string, file: string): string;
   OUT_FILE: string;
 }
 const GEN_SCRIPT: string = new URL('../../scripts/gen_shaders.mjs', import.meta.url).href;
@@ -28,10 +29,12 @@ describe.each(specs.map((s) => [s.name, s] as const))('%s', (_name, spec) => {
   const source = WGSL_SOURCES[spec.file];
   const reflect = () => new WgslReflect(source);
 
-  test('has an embedded WGSL source equal to shaders/' + spec.file, () => {
+  test('has an embedded WGSL source equal to shaders/' + spec.file + ' (includes expanded)', async () => {
     expect(source).toBeTypeOf('string');
     const onDisk = readFileSync(fileURLToPath(new URL(`../../shaders/${spec.file}`, import.meta.url)), 'utf8');
-    expect(source).toBe(onDisk.replace(/\r\n/g, '\n'));
+    const gen = (await import(GEN_SCRIPT)) as GenShaders;
+    expect(source).toBe(gen.expandIncludes(onDisk.replace(/\r\n/g, '\n'), spec.file));
+    expect(source).not.toMatch(/^\/\/! include/m);
   });
 
   test('bindings match the spec (group 0, number, name, kind, access), no extras', () => {
@@ -68,9 +71,10 @@ describe.each(specs.map((s) => [s.name, s] as const))('%s', (_name, spec) => {
     expect(packParams(spec, values).byteLength).toBe(paramsByteSize(spec));
   });
 
-  test('override names equal the spec overrides, all u32', () => {
+  test('override names equal the spec overrides less its param overrides (Params fields), all u32', () => {
     const r = reflect();
-    expect(r.overrides.map((o) => o.name).sort()).toEqual(Object.keys(spec.overrides).sort());
+    expect(r.overrides.map((o) => o.name).sort()).toEqual(pipelineOverrides(spec));
+    for (const n of spec.paramOverrides ?? []) expect(spec.params.find((p) => p.name === paramOverrideField(n))?.type).toBe('u32');
     for (const o of r.overrides) expect(o.type?.name).toBe('u32');
   });
 

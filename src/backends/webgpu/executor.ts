@@ -9,7 +9,8 @@
  */
 import type { Plan, BindingRef } from '../../graph/plan.js';
 import { KERNELS } from '../../kernels/index.js';
-import { packParams, paramsByteSize, type KernelName } from '../../kernels/spec.js';
+import { SE_SCRATCH_VEC4 } from '../../kernels/squeeze_excite.js';
+import { gpuParams, packParams, paramsByteSize, type KernelName } from '../../kernels/spec.js';
 import { PipelineCache } from './pipelines.js';
 import { tensorFloats } from '../../graph/layout.js';
 
@@ -119,8 +120,9 @@ export class GpuExecutor {
     device.queue.writeBuffer(weights, 0, plan.weights as Float32Array<ArrayBuffer>);
     this.slots = plan.slots.map((bytes, i) => this.buffer({ label: `${plan.name}:slot${i}`, size: Math.max(256, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC }));
     const dummy = this.buffer({ label: 'dummy', size: 256, usage: GPUBufferUsage.STORAGE });
-    // an unused writable binding gets its own buffer (a buffer bound read-only and writable in one dispatch is invalid)
-    const dummyOut = this.buffer({ label: 'dummy-out', size: 256, usage: GPUBufferUsage.STORAGE });
+    // an unused writable binding gets its own buffer (a buffer bound read-only and writable in one dispatch is invalid);
+    // it doubles as the squeeze_excite kernel's scratch (steps run one after another)
+    const dummyOut = this.buffer({ label: 'dummy-out', size: Math.max(256, SE_SCRATCH_VEC4 * 16), usage: GPUBufferUsage.STORAGE });
     this.outputBytes = plan.outputs.reduce((a, o) => a + tensorFloats(o) * 4, 0);
     for (let k = 0; k < STAGING_RING; k++) {
       this.ring.push({ buffer: this.buffer({ label: `${plan.name}:readback${k}`, size: Math.max(16, this.outputBytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }), busy: Promise.resolve() });
@@ -135,7 +137,10 @@ export class GpuExecutor {
     }
     const params = this.buffer({ label: `${plan.name}:params`, size: Math.max(256, total), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     const blob = new Uint8Array(Math.max(256, total));
-    plan.steps.forEach((s, i) => blob.set(new Uint8Array(packParams(KERNELS[this.kernels[i]], s.params)), offsets[i]));
+    plan.steps.forEach((s, i) => {
+      const spec = KERNELS[this.kernels[i]];
+      blob.set(new Uint8Array(packParams(spec, gpuParams(spec, s.params, s.overrides))), offsets[i]);
+    });
     device.queue.writeBuffer(params, 0, blob);
 
     const t1 = performance.now();

@@ -4,7 +4,7 @@
  * every override variant of a kernel.
  */
 import { KERNEL_ENTRY_POINT } from '../../kernels/index.js';
-import { overrideKey, type BindingKind, type KernelSpec, type OverrideValues } from '../../kernels/spec.js';
+import { overrideKey, pipelineOverrides, type BindingKind, type KernelSpec, type OverrideValues } from '../../kernels/spec.js';
 import { WGSL_SOURCES } from '../../kernels/wgsl_sources.js';
 
 // GPUShaderStage / GPUBufferUsage are globals only once a WebGPU implementation is loaded.
@@ -96,7 +96,7 @@ export class PipelineCache {
       const layouts = this.layoutsFor(spec);
       const module = this.module(spec);
       const constants: Record<string, number> = {};
-      for (const name of Object.keys(spec.overrides).sort()) constants[name] = overrides[name];
+      for (const name of pipelineOverrides(spec)) constants[name] = overrides[name];
       p = this.device
         .createComputePipelineAsync({
           label: label ?? key,
