@@ -47,8 +47,8 @@ describe('load profile', () => {
     // and the shared pipelines compute what the CPU path does
     const cpu = await (await createRuntime({ backend: 'cpu' })).load(mobilenetV3({ size: 'large', resolution: 96 }));
     const x = new Float32Array(96 * 96 * 3).map((_, i) => Math.sin(i * 0.37));
-    const [g] = await m.run(x);
-    const [c] = await cpu.run(x);
+    const g = await m.run(x);
+    const c = await cpu.run(x);
     let d = 0;
     for (let i = 0; i < c.length; i++) d = Math.max(d, Math.abs(g[i] - c[i]));
     expect(d).toBeLessThan(2e-3);
