@@ -60,12 +60,12 @@ struct Params {
   fc1_hi: f32,
   fc2_lo: f32,
   fc2_hi: f32,
+  act: u32,      // the ACT, ACT2 and HAS_RES overrides, read at run time (one pipeline for all
+  act2: u32,     // their values; they only steer the stores)
+  has_res: u32,
 }
 
-override ACT: u32 = 0u;
-override ACT2: u32 = 0u;
 override SCALE: u32 = 0u;
-override HAS_RES: u32 = 0u;
 override HAS_NEXT: u32 = 0u;
 
 const WG: u32 = 64u;
@@ -159,15 +159,15 @@ fn scaled(v: vec4<f32>, k: u32) -> vec4<f32> {
 
 fn store_mid(acc: vec4<f32>, p: u32, oc: u32) {
   let o = p * params.mid_c4 + oc;
-  var v = clamp(act(ACT, acc), vec4<f32>(params.clamp_lo), vec4<f32>(params.clamp_hi));
-  if (HAS_RES == 1u) {
+  var v = clamp(act(params.act, acc), vec4<f32>(params.clamp_lo), vec4<f32>(params.clamp_hi));
+  if (params.has_res == 1u) {
     v += residual[o];
   }
   mid[o] = clamp(v, vec4<f32>(params.post_lo), vec4<f32>(params.post_hi));
 }
 
 fn store_out(acc: vec4<f32>, p: u32, oc: u32) {
-  let v = clamp(act(ACT2, acc), vec4<f32>(params.c2_lo), vec4<f32>(params.c2_hi));
+  let v = clamp(act(params.act2, acc), vec4<f32>(params.c2_lo), vec4<f32>(params.c2_hi));
   output[p * params.out_c4 + oc] = clamp(v, vec4<f32>(params.post2_lo), vec4<f32>(params.post2_hi));
 }
 

@@ -64,8 +64,13 @@ export const POINTWISE_CHAIN: KernelSpec = defineKernel({
     { name: 'fc1_hi', type: 'f32' },
     { name: 'fc2_lo', type: 'f32' },
     { name: 'fc2_hi', type: 'f32' },
+    // the param overrides (one pipeline per SCALE x HAS_NEXT)
+    { name: 'act', type: 'u32' },
+    { name: 'act2', type: 'u32' },
+    { name: 'has_res', type: 'u32' },
   ],
   overrides: { ACT: ACTS, ACT2: ACTS, SCALE: [0, 1, 2], HAS_RES: [0, 1], HAS_NEXT: [0, 1] },
+  paramOverrides: ['ACT', 'ACT2', 'HAS_RES'],
   workgroupSize: [64, 1, 1],
   dispatchSize(params, overrides) {
     if (overrides.SCALE === 2 && (params.in_c4 > CHAIN_SE_MAX_C4 || params.sq4 > CHAIN_SE_MAX_SQ4)) {
