@@ -27,9 +27,9 @@ struct Params {
   b_offset: u32,
   clamp_lo: f32,
   clamp_hi: f32,
+  act: u32,  // the ACT override, read at run time (one pipeline per kernel size)
 }
 
-override ACT: u32 = 0u;
 override KH: u32 = 3u;
 override KW: u32 = 3u;
 
@@ -38,16 +38,7 @@ override KW: u32 = 3u;
 @group(0) @binding(2) var<storage, read_write> output: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-fn act(x: vec4<f32>) -> vec4<f32> {
-  switch ACT {
-    case 1u: { return max(x, vec4<f32>(0.0)); }
-    case 2u: { return clamp(x, vec4<f32>(0.0), vec4<f32>(6.0)); }
-    case 3u: { return x * clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 4u: { return clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 5u: { return 1.0 / (1.0 + exp(-x)); }
-    default: { return x; }
-  }
-}
+//! include act_params.wgsl
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
@@ -87,5 +78,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       }
     }
   }
-  output[t] = clamp(act(acc), vec4<f32>(params.clamp_lo), vec4<f32>(params.clamp_hi));
+  output[t] = clamp(apply_act(act_of(params.act), acc), vec4<f32>(params.clamp_lo), vec4<f32>(params.clamp_hi));
 }

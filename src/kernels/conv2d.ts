@@ -29,8 +29,11 @@ export const CONV2D: KernelSpec = defineKernel({
     { name: 'b_offset', type: 'u32' },
     { name: 'clamp_lo', type: 'f32' },
     { name: 'clamp_hi', type: 'f32' },
+    // the ACT override, read at run time (param override: one pipeline per kernel size)
+    { name: 'act', type: 'u32' },
   ],
   overrides: { ACT: [0, 1, 2, 3, 4, 5], KH: KERNEL_SIZES, KW: KERNEL_SIZES },
+  paramOverrides: ['ACT'],
   workgroupSize: [64, 1, 1],
   dispatchSize(params) {
     // one thread per output vec4
