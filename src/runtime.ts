@@ -294,6 +294,7 @@ export class Model {
         return this.currentGpu();
       },
       runTensor: (x) => this.runAll(x),
+      runImage: async (img) => this.runImageWasm(img),
       gpuFailure: (e, device) => this.gpuFailure(e, device),
     });
     return this.frames;
@@ -334,10 +335,19 @@ export class Model {
     return (await this.runAll(input))[0];
   }
 
+  /** wasm: the image preprocessed in WASM straight into the input tensor, and run (null: not this model / backend) */
+  private runImageWasm(img: ImageLike): { outputs: Float32Array[]; preprocessMs: number } | null {
+    if (!this.preprocess || !(this.cpu instanceof WasmExecutor || this.cpu instanceof QuantExecutor)) return null;
+    if (this.disposed) throw new Error(`model '${this.name}' was disposed`);
+    return this.cpu.runImage(img, this.preprocess);
+  }
+
   async runAll(input: Float32Array | Tensor | ImageLike): Promise<Float32Array[]> {
     const { h, w, c } = this.plan.input;
     if (isImageLike(input)) {
       if (!this.preprocess) throw new TypeError(`model '${this.name}' declares no preprocessing, so it takes tensors, not images`);
+      const direct = this.runImageWasm(input);
+      if (direct) return direct.outputs;
       input = preprocessImage(input, this.preprocess);
     }
     const data = input instanceof Float32Array ? input : input?.data;

@@ -33,6 +33,8 @@ export interface FrameHost {
   currentGpuExecutor(): Promise<GpuExecutor | null>;
   /** runs an NHWC float32 input (unpadded) on the model's backend, with its checks */
   runTensor(x: Float32Array): Promise<Float32Array[]>;
+  /** wasm: preprocesses the image in WASM straight into the input and runs (null: not on this backend / model) */
+  runImage?(img: ImageLike): Promise<{ outputs: Float32Array[]; preprocessMs: number } | null>;
   /** the error to throw for a GPU run that failed on `device` (a loss becomes GpuDeviceLostError) */
   gpuFailure(e: unknown, device: GPUDevice): Promise<unknown>;
 }
@@ -98,6 +100,34 @@ export function frameRegion(frame: { width: number; height: number }, roi: Frame
   return { x: r.x, y: r.y, width: r.width, height: r.height };
 }
 
+/** How a frame's pixels reached the CPU (FrameResult.pixelRead). */
+type PixelRead = NonNullable<FrameResult['pixelRead']>;
+
+let copyToSupport: boolean | undefined;
+/**
+ * Whether VideoFrame.copyTo converts to RGBA (the `format` option; chromium 127+). A browser
+ * without it ignores the option and copies the frame's own format, so this asks a 2x2 I420
+ * frame for its RGBA size: 16 bytes where the option works, 6 where it is ignored.
+ */
+function copyToRgba(): boolean {
+  if (copyToSupport === undefined) {
+    copyToSupport = false;
+    if (typeof VideoFrame === 'function') {
+      try {
+        const f = new VideoFrame(new Uint8Array(6), { format: 'I420', codedWidth: 2, codedHeight: 2, timestamp: 0 });
+        try {
+          copyToSupport = f.allocationSize({ format: 'RGBA' } as VideoFrameCopyToOptions) === 16;
+        } finally {
+          f.close();
+        }
+      } catch {
+        copyToSupport = false;
+      }
+    }
+  }
+  return copyToSupport;
+}
+
 /** The region's pixels of an in-memory image (a copy unless the region is the whole image). */
 function cropPixels(img: ImageLike, roi: FrameRegion): ImageLike {
   if (roi.x === 0 && roi.y === 0 && roi.width === img.width && roi.height === img.height) return img;
@@ -117,6 +147,10 @@ export class FrameRunner {
   private tsNext = 0;
   private refused = new Map<FramePath, string>();
   private canvas: OffscreenCanvas | HTMLCanvasElement | null = null;
+  /** the copyTo buffer of the last frame, free for the next (null while a frame holds it) */
+  private spare: Uint8ClampedArray | null = null;
+  /** set when VideoFrame.copyTo failed once: the canvas read from then on */
+  private copyToBroken: string | null = null;
   private serial: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
@@ -135,6 +169,7 @@ export class FrameRunner {
   private notes(): string[] {
     const n = [...this.refused].map(([p, m]) => `${p} refused: ${m}`);
     if (externalBroken && !this.refused.has('external')) n.push(`external not used: ${externalBroken}`);
+    if (this.copyToBroken) n.push(this.copyToBroken);
     return n;
   }
 
@@ -193,6 +228,7 @@ export class FrameRunner {
     let path: FramePath;
     let t: Omit<FrameTimings, 'postMs' | 'totalMs'>;
     let dispatches = host.plan.stats.dispatches;
+    let pixelRead: PixelRead | undefined;
 
     if (ex) {
       this.gpuState(ex.device);
@@ -228,7 +264,10 @@ export class FrameRunner {
       if (!done) {
         if (kind === 'texture') throw new Error(`model '${name}': a GPUTexture frame needs the GPU preprocess, which this model cannot use (its input is ${h}x${w}x${c}, its preprocessing ${pre.height}x${pre.width} RGB)`);
         const ta = performance.now();
-        const x = padChannels(preprocessImage(this.pixels(source, kind, roi), pre), h * w, c);
+        const px = await this.pixels(source, kind, roi);
+        pixelRead = px.read;
+        const x = padChannels(preprocessImage(px.img, pre), h * w, c);
+        px.release?.();
         const preMs = performance.now() - ta;
         try {
           done = await this.gpuRun(ex, () => x, opts, roi, frame);
@@ -248,10 +287,27 @@ export class FrameRunner {
     } else {
       if (kind === 'texture') throw new Error(`model '${name}': a GPUTexture frame needs the webgpu backend (this model runs on the ${host.backend} backend)`);
       const ta = performance.now();
-      const x = preprocessImage(this.pixels(source, kind, roi), pre);
+      const { img, read, release } = await this.pixels(source, kind, roi);
+      pixelRead = read;
+      const tRead = performance.now() - ta;
       const tb = performance.now();
-      outs = await host.runTensor(x);
-      t = { preprocessMs: tb - ta, networkMs: performance.now() - tb, readbackMs: 0, gpuTimestamps: false };
+      let direct: Awaited<ReturnType<NonNullable<FrameHost['runImage']>>> = null;
+      let x: Float32Array | null = null;
+      try {
+        direct = host.runImage ? await host.runImage(img) : null;
+        if (!direct) x = preprocessImage(img, pre);
+      } finally {
+        release?.();
+      }
+      if (direct) {
+        // wasm: preprocessed in WASM straight into the input tensor (image.c)
+        outs = direct.outputs;
+        t = { preprocessMs: tRead + direct.preprocessMs, networkMs: performance.now() - tb - direct.preprocessMs, readbackMs: 0, gpuTimestamps: false };
+      } else {
+        const tc = performance.now();
+        outs = await host.runTensor(x!);
+        t = { preprocessMs: tc - ta, networkMs: performance.now() - tc, readbackMs: 0, gpuTimestamps: false };
+      }
       path = 'pixels';
     }
 
@@ -269,6 +325,7 @@ export class FrameRunner {
       outputs: outs,
       ...(gpuOutputs ? { gpuOutputs } : {}),
       framePath: path,
+      ...(pixelRead ? { pixelRead } : {}),
       pathNotes: this.notes(),
       frame,
       roi,
@@ -396,10 +453,58 @@ export class FrameRunner {
     return { outs: padded, timings: { preprocessMs: cpuPre, networkMs: tSubmit - tPre, readbackMs: tEnd - tSubmit, gpuTimestamps: false } };
   }
 
-  /** The region's pixels on the CPU (an in-memory image directly, browser sources through a 2D canvas). */
-  private pixels(source: FrameSource, kind: SourceKind, roi: FrameRegion): ImageLike {
-    if (kind === 'pixels' || kind === 'image-data') return cropPixels(source as ImageLike, roi);
+  /**
+   * The region's pixels on the CPU: an in-memory image directly; browser sources through
+   * VideoFrame.copyTo with RGBA conversion where the browser has it (a VideoFrame of the
+   * source, ~0.3 ms for 640x480 in chromium here), else drawn into a 2D canvas and read back
+   * with getImageData (~4 ms for a bitmap, ~10 ms for a VideoFrame).
+   */
+  private async pixels(source: FrameSource, kind: SourceKind, roi: FrameRegion): Promise<{ img: ImageLike; read: PixelRead; release?: () => void }> {
+    if (kind === 'pixels' || kind === 'image-data') return { img: cropPixels(source as ImageLike, roi), read: 'memory' };
     if (kind === 'texture') throw new Error(`model '${this.host.name}': a GPUTexture cannot be read on the CPU path`);
+    if (copyToRgba() && !this.copyToBroken) {
+      // a reused buffer: copyTo into a fresh 1.2 MB array costs ~4 ms in chromium, into a used one ~0.3
+      const buf = this.spare;
+      this.spare = null;
+      const img = await this.copyTo(source, kind, roi, buf).catch((e: unknown) => {
+        this.copyToBroken = `VideoFrame.copyTo failed (${(e as Error).message}); frames are read through a canvas`;
+        return null;
+      });
+      if (img) return { img, read: 'copyTo', release: () => void (this.spare = img.data as Uint8ClampedArray) };
+      this.spare = buf;
+    }
+    return { img: this.canvasPixels(source, kind, roi), read: 'canvas' };
+  }
+
+  /** null: this frame is displayed scaled (display size != visible size), which the canvas path handles */
+  private async copyTo(source: FrameSource, kind: SourceKind, roi: FrameRegion, spare: Uint8ClampedArray | null): Promise<ImageLike | null> {
+    const own = kind !== 'video-frame';
+    const vf = own ? new VideoFrame(source as CanvasImageSource, { timestamp: 0 }) : (source as VideoFrame);
+    try {
+      const vis = vf.visibleRect;
+      if (!vis || vis.width !== vf.displayWidth || vis.height !== vf.displayHeight) return null;
+      const whole = roi.x === 0 && roi.y === 0 && roi.width === vf.displayWidth && roi.height === vf.displayHeight;
+      // rect is in coded coordinates: the region offset by the visible rect's origin
+      const opts = { format: 'RGBA', ...(whole ? {} : { rect: { x: vis.x + roi.x, y: vis.y + roi.y, width: roi.width, height: roi.height } }) } as VideoFrameCopyToOptions;
+      let size: number;
+      try {
+        size = vf.allocationSize(opts);
+      } catch {
+        // a rect the frame's format cannot take (odd offsets of a subsampled format): the whole frame, cropped here
+        const all = { format: 'RGBA' } as VideoFrameCopyToOptions;
+        const data = new Uint8ClampedArray(vf.allocationSize(all));
+        await vf.copyTo(data, all);
+        return cropPixels({ data, width: vf.displayWidth, height: vf.displayHeight }, roi);
+      }
+      const data = spare && spare.buffer.byteLength >= size ? new Uint8ClampedArray(spare.buffer, 0, size) : new Uint8ClampedArray(size);
+      await vf.copyTo(data, opts);
+      return { data, width: roi.width, height: roi.height };
+    } finally {
+      if (own) vf.close();
+    }
+  }
+
+  private canvasPixels(source: FrameSource, kind: SourceKind, roi: FrameRegion): ImageLike {
     if (!this.canvas) {
       if (typeof OffscreenCanvas === 'function') this.canvas = new OffscreenCanvas(roi.width, roi.height);
       else if (typeof document === 'object') this.canvas = document.createElement('canvas');

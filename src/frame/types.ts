@@ -43,8 +43,8 @@ export const FRAME_PATH_TEXT: Record<FramePath, string> = {
   external: 'importExternalTexture → GPU preprocess',
   copy: 'copyExternalImageToTexture → GPU preprocess',
   texture: 'GPUTexture → GPU preprocess',
-  'pixels-gpu': 'in-memory pixels or canvas getImageData → CPU preprocess → writeBuffer',
-  pixels: 'in-memory pixels or canvas getImageData → CPU preprocess',
+  'pixels-gpu': 'in-memory pixels, VideoFrame.copyTo or canvas getImageData → CPU preprocess → writeBuffer',
+  pixels: 'in-memory pixels, VideoFrame.copyTo or canvas getImageData → CPU preprocess',
 };
 
 export interface FrameOptions {
@@ -101,6 +101,11 @@ export interface FrameResult {
   outputs: Float32Array[];
   gpuOutputs?: GpuOutputs;
   framePath: FramePath;
+  /**
+   * the 'pixels' / 'pixels-gpu' paths: how the pixels reached the CPU ('memory': an in-memory
+   * image; 'copyTo': VideoFrame.copyTo with RGBA conversion; 'canvas': a 2D canvas' getImageData)
+   */
+  pixelRead?: 'memory' | 'copyTo' | 'canvas';
   /** why faster paths were skipped (e.g. the browser refused importExternalTexture) */
   pathNotes: string[];
   frame: { width: number; height: number };

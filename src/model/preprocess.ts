@@ -37,7 +37,12 @@ export function isImageLike(x: unknown): x is ImageLike {
 }
 
 /** Central crop, bilinear resize (half-pixel centres), colour order and scaling -> NHWC float32. */
-export function preprocessImage(img: ImageLike, p: Preprocess): Float32Array {
+/**
+ * Checks an image and a preprocessing against each other and returns the crop (in source
+ * pixels) and the image's channel count (3 or 4): what preprocessImage and the wasm backend's
+ * image input share.
+ */
+export function imageCrop(img: ImageLike, p: Preprocess): { x0: number; y0: number; cw: number; chh: number; ch: number } {
   for (const k of ['width', 'height'] as const) {
     if (!Number.isInteger(img[k]) || img[k] < 1) throw new RangeError(`image: ${k} ${String(img[k])} must be a positive integer`);
   }
@@ -46,31 +51,55 @@ export function preprocessImage(img: ImageLike, p: Preprocess): Float32Array {
   if (!(p.crop > 0 && p.crop <= 1)) throw new RangeError(`preprocess: crop ${p.crop} must be in (0, 1]`);
   const cw = img.width * p.crop;
   const chh = img.height * p.crop;
-  const x0 = (img.width - cw) / 2;
-  const y0 = (img.height - chh) / 2;
+  return { x0: (img.width - cw) / 2, y0: (img.height - chh) / 2, cw, chh, ch };
+}
+
+/** value = pixel * scale[k] + bias[k] for output channel k, which is source channel order[k] */
+export function pixelAffine(p: Preprocess): { order: [number, number, number]; scale: number[]; bias: number[] } {
+  return {
+    order: p.colorOrder === 'rgb' ? [0, 1, 2] : [2, 1, 0],
+    scale: [0, 1, 2].map((k) => 1 / (255 * p.std[k])),
+    bias: [0, 1, 2].map((k) => -p.mean[k] / p.std[k]),
+  };
+}
+
+/** Central crop, bilinear resize (half-pixel centres), colour order and scaling -> NHWC float32. */
+export function preprocessImage(img: ImageLike, p: Preprocess): Float32Array {
+  const { x0, y0, cw, chh, ch } = imageCrop(img, p);
   const out = new Float32Array(p.height * p.width * 3);
-  const order = p.colorOrder === 'rgb' ? [0, 1, 2] : [2, 1, 0];
-  const scale = order.map((_, k) => 1 / (255 * p.std[k]));
-  const bias = order.map((_, k) => -p.mean[k] / p.std[k]);
+  const { order, scale, bias } = pixelAffine(p);
+  const [r, g, b] = order;
+  const [s0, s1, s2] = scale;
+  const [b0, b1, b2] = bias;
+  const data = img.data;
+  const W = img.width;
+  // per output column: the two source columns (as byte offsets) and the weight of the right one
+  const colA = new Int32Array(p.width);
+  const colB = new Int32Array(p.width);
+  const colF = new Float64Array(p.width);
+  for (let ox = 0; ox < p.width; ox++) {
+    const sx = Math.min(Math.max(x0 + (ox + 0.5) * (cw / p.width) - 0.5, 0), W - 1);
+    const xa = Math.floor(sx);
+    colA[ox] = xa * ch;
+    colB[ox] = Math.min(xa + 1, W - 1) * ch;
+    colF[ox] = sx - xa;
+  }
   for (let oy = 0; oy < p.height; oy++) {
     const sy = Math.min(Math.max(y0 + (oy + 0.5) * (chh / p.height) - 0.5, 0), img.height - 1);
     const ya = Math.floor(sy);
-    const yb = Math.min(ya + 1, img.height - 1);
+    const rowA = ya * W * ch;
+    const rowB = Math.min(ya + 1, img.height - 1) * W * ch;
     const fy = sy - ya;
-    for (let ox = 0; ox < p.width; ox++) {
-      const sx = Math.min(Math.max(x0 + (ox + 0.5) * (cw / p.width) - 0.5, 0), img.width - 1);
-      const xa = Math.floor(sx);
-      const xb = Math.min(xa + 1, img.width - 1);
-      const fx = sx - xa;
-      for (let k = 0; k < 3; k++) {
-        const s = order[k];
-        const v00 = img.data[(ya * img.width + xa) * ch + s];
-        const v01 = img.data[(ya * img.width + xb) * ch + s];
-        const v10 = img.data[(yb * img.width + xa) * ch + s];
-        const v11 = img.data[(yb * img.width + xb) * ch + s];
-        const v = (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy;
-        out[(oy * p.width + ox) * 3 + k] = v * scale[k] + bias[k];
-      }
+    const gy = 1 - fy;
+    let o = oy * p.width * 3;
+    for (let ox = 0; ox < p.width; ox++, o += 3) {
+      const fx = colF[ox];
+      const gx = 1 - fx;
+      const a0 = rowA + colA[ox], a1 = rowA + colB[ox], c0 = rowB + colA[ox], c1 = rowB + colB[ox];
+      // the same arithmetic, in the same order, as a per-channel loop (results are bit-identical)
+      out[o] = ((data[a0 + r] * gx + data[a1 + r] * fx) * gy + (data[c0 + r] * gx + data[c1 + r] * fx) * fy) * s0 + b0;
+      out[o + 1] = ((data[a0 + g] * gx + data[a1 + g] * fx) * gy + (data[c0 + g] * gx + data[c1 + g] * fx) * fy) * s1 + b1;
+      out[o + 2] = ((data[a0 + b] * gx + data[a1 + b] * fx) * gy + (data[c0 + b] * gx + data[c1 + b] * fx) * fy) * s2 + b2;
     }
   }
   return out;

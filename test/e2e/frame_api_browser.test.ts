@@ -74,6 +74,13 @@ describe('frame API in chromium (runFrame on browser frames, model.stream in a w
           expect(c.framePath).toBe('pixels');
           expect(c.relDiff).toBeLessThan(1e-5);
         }
+        // chromium converts browser frames with VideoFrame.copyTo({ format: 'RGBA' }), no canvas
+        expect(r.videoFrame.pixelRead).toBe('copyTo');
+        expect(r.bitmap.pixelRead).toBe('copyTo');
+        expect(r.imageData.pixelRead).toBe('memory');
+        // a region at odd offsets: copyTo's rect gives the region's pixels
+        expect(r.roiBitmap.pixelRead).toBe('copyTo');
+        expect(r.roiBitmap.relDiff).toBeLessThan(1e-5);
       }
 
       const w = r.worker;

@@ -49,10 +49,17 @@ async function run(backend: Backend, image: string, frames: number): Promise<Pag
   vf.close();
   const bitmapCase = frameCase(await model.runFrame(bitmap), ref);
   const imageData = frameCase(await model.runFrame(pixels), ref);
+  const roi = { x: 11, y: 7, width: bitmap.width - 40, height: bitmap.height - 20 };
+  const region = new ImageData(roi.width, roi.height);
+  for (let y = 0; y < roi.height; y++) {
+    const from = ((roi.y + y) * pixels.width + roi.x) * 4;
+    region.data.set(pixels.data.subarray(from, from + roi.width * 4), y * roi.width * 4);
+  }
+  const roiBitmap = frameCase(await model.runFrame(bitmap, { roi }), await model.run(region));
   model.dispose();
   rt.dispose();
   const worker = await inWorker(backend, bitmap, frames);
-  return { backend: rt.backend, ref: argmax(ref) - offset, videoFrame, bitmap: bitmapCase, imageData, worker };
+  return { backend: rt.backend, ref: argmax(ref) - offset, videoFrame, bitmap: bitmapCase, imageData, roiBitmap, worker };
 }
 
 (window as unknown as { __frameApi: unknown }).__frameApi = {

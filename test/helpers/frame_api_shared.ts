@@ -6,6 +6,7 @@ export const MODEL_URL = '/models/v3-small_224_1.0_uint8.tflite';
 export interface FrameCase {
   top1: number;
   framePath: string;
+  pixelRead?: string;
   pathNotes: string[];
   dispatches: number;
   /** max |runFrame - model.run| over the logits, relative to the largest logit */
@@ -19,6 +20,8 @@ export interface PageReport {
   videoFrame: FrameCase;
   bitmap: FrameCase;
   imageData: FrameCase;
+  /** runFrame(bitmap, { roi }) at odd offsets vs model.run on the same region's pixels */
+  roiBitmap: FrameCase;
   worker: WorkerReport;
 }
 
@@ -50,6 +53,6 @@ export function frameCase(r: FrameResult, ref: Float32Array): FrameCase {
     d = Math.max(d, Math.abs(r.outputs[0][i] - ref[i]));
     m = Math.max(m, Math.abs(ref[i]));
   }
-  return { top1: top, framePath: r.framePath, pathNotes: r.pathNotes, dispatches: r.dispatches, relDiff: d / Math.max(1, m) };
+  return { top1: top, framePath: r.framePath, pixelRead: r.pixelRead, pathNotes: r.pathNotes, dispatches: r.dispatches, relDiff: d / Math.max(1, m) };
 }
 

@@ -13,6 +13,8 @@ import { CPU_KERNELS } from '../../kernels/cpu/index.js';
 import { NO_CLAMP, RESIZE_MODES } from '../../kernels/spec.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
 import { ThreadPool, WORKER_STACK_BYTES, controlWords, startPool, type PoolFn } from './pool.js';
+import { WasmImageInput } from './image_input.js';
+import type { ImageLike, Preprocess } from '../../model/preprocess.js';
 import { conv2dPackedFloats, depthwisePackedFloats, gemmPackedFloats, packConv2dWasm, packDepthwiseWasm, packGemmWasm } from './pack.js';
 
 const PAGE = 65536;
@@ -107,6 +109,7 @@ export class WasmExecutor {
   variant: WasmVariant = 'simd';
   /** where runUnpadded writes an input whose channels are not a multiple of 4 (0: none needed) */
   private stagingPtr = 0;
+  private image: WasmImageInput | null = null;
 
   /** threads the executor runs its split steps on (1: no pool) */
   get threads(): number {
@@ -399,7 +402,29 @@ export class WasmExecutor {
       new Float32Array(buf, this.stagingPtr, data.length).set(data);
       this.exports.pad_input(this.stagingPtr, this.slotPtr[inp.slot], px, inp.c, inp.c4 * 4);
     } else padChannels(data, px, inp.c, new Float32Array(buf, this.slotPtr[inp.slot], tensorFloats(inp)));
+    return this.runWritten();
+  }
+
+  /**
+   * Model.run(image) on wasm: the image preprocessed in WASM (image.c) straight into the input
+   * tensor, then the run; null (nothing run) where this model's input is not the preprocessing's
+   * RGB image or the memory cannot grow for the image: the caller preprocesses in TypeScript.
+   */
+  runImage(img: ImageLike, pre: Preprocess): { outputs: Float32Array[]; preprocessMs: number } | null {
+    if (this.disposed) throw new Error('wasm executor: the model was disposed');
+    const inp = this.plan.input;
+    if (inp.c !== 3 || inp.h !== pre.height || inp.w !== pre.width) return null;
+    const t0 = performance.now();
+    this.image ??= new WasmImageInput(this.exports);
+    if (!this.image.write(img, pre, this.slotPtr[inp.slot], 4)) return null;
+    const preprocessMs = performance.now() - t0;
+    return { outputs: this.runWritten(), preprocessMs };
+  }
+
+  /** runs on the input already in WASM memory; the outputs read out unpadded */
+  private runWritten(): Float32Array[] {
     for (const r of this.runs) r();
+    const buf = this.exports.memory.buffer;
     return this.plan.outputs.map((o) => unpadChannels(new Float32Array(buf, this.slotPtr[o.slot], tensorFloats(o)), o.h * o.w, o.c));
   }
 

@@ -35,6 +35,8 @@ export interface WasmKernelExports {
   squeeze_excite(params: number): void;
   elementwise(params: number): void;
   pad_input(inPtr: number, outPtr: number, pixels: number, c: number, cp: number): void;
+  /** image.c: an 8-bit RGB(A) image preprocessed into a float input tensor */
+  preprocess_image(params: number): void;
   // int8 kernels (qkernels.c)
   q_pointwise(params: number): void;
   q_pointwise_rows(params: number, m0: number, m1: number): void;

@@ -8,6 +8,8 @@
 import { hswishK, softmaxQ, softmaxTable, type QConv, type QOp, type QProgram, type QTensor } from '../../graph/qprogram.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
 import { ThreadPool, WORKER_STACK_BYTES, controlWords, startPool, type PoolFn } from './pool.js';
+import { WasmImageInput } from './image_input.js';
+import type { ImageLike, Preprocess } from '../../model/preprocess.js';
 
 const PAGE = 65536;
 const ALIGN = 64;
@@ -97,6 +99,7 @@ interface Step {
 export class QuantExecutor {
   private pool: ThreadPool | null = null;
   private disposed = false;
+  private image: WasmImageInput | null = null;
   /** why the requested thread pool did not start (then one thread) */
   poolError: string | null = null;
   variant: WasmVariant = 'simd';
@@ -325,6 +328,28 @@ export class QuantExecutor {
   /** unpadded NHWC float input -> the dequantized outputs */
   runUnpadded(data: Float32Array): Float32Array[] {
     this.runAll(data);
+    return this.dequantizedOutputs();
+  }
+
+  /**
+   * Model.run(image): the image preprocessed in WASM (image.c) into the float input, quantized,
+   * run; null (nothing run) where the input is not the preprocessing's RGB image or the memory
+   * cannot grow for the image (the caller preprocesses in TypeScript).
+   */
+  runImage(img: ImageLike, pre: Preprocess): { outputs: Float32Array[]; preprocessMs: number } | null {
+    if (this.disposed) throw new Error('wasm executor: the model was disposed');
+    const it = this.program.tensors[this.program.input];
+    if (it.c !== 3 || it.h !== pre.height || it.w !== pre.width) return null;
+    const t0 = performance.now();
+    this.image ??= new WasmImageInput(this.exports);
+    if (!this.image.write(img, pre, this.inputPtr, 3)) return null;
+    this.exports.q_quantize(this.quantParams);
+    const preprocessMs = performance.now() - t0;
+    for (const s of this.steps) s.run();
+    return { outputs: this.dequantizedOutputs(), preprocessMs };
+  }
+
+  private dequantizedOutputs(): Float32Array[] {
     return this.program.outputs.map((o) => {
       const t = this.program.tensors[o];
       const q = this.tensor(o);
