@@ -63,33 +63,66 @@ export function decodeCenterNet(heatmap: Float32Array, wh: Float32Array, shape: 
   const minScore = opts.minScore ?? 0;
   const labels = opts.labels ?? COCO_LABELS;
 
-  // 1. peaks: equal to the 3x3 maximum (window clipped at the borders)
-  const peaks: number[] = [];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let k = 0; k < c; k++) {
-        const v = heatmap[(y * w + x) * c + k];
-        let isMax = true;
-        for (let dy = -1; dy <= 1 && isMax; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= h) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx < 0 || xx >= w) continue;
-            if (heatmap[(yy * w + xx) * c + k] > v) {
-              isMax = false;
-              break;
+  // 1 + 2 in one pass: cells in flat (y, x, class) order into a bounded min-heap of the best
+  // topK so far (root = the worst kept: lowest score, then highest index). A cell that does not
+  // beat the root cannot enter (on a tie the earlier index wins, and the root's is earlier), so
+  // it is skipped before the 3x3 peak test; once the heap is full most cells cost one compare.
+  const hs = new Float64Array(topK);
+  const hi = new Int32Array(topK);
+  let n = 0;
+  const worse = (a: number, b: number): boolean => hs[a] < hs[b] || (hs[a] === hs[b] && hi[a] > hi[b]);
+  const siftDown = (at: number): void => {
+    for (;;) {
+      const l = 2 * at + 1;
+      if (l >= n) return;
+      const r = l + 1;
+      const m = r < n && worse(r, l) ? r : l;
+      if (!worse(m, at)) return;
+      [hs[m], hs[at]] = [hs[at], hs[m]];
+      [hi[m], hi[at]] = [hi[at], hi[m]];
+      at = m;
+    }
+  };
+  const isPeak = (y: number, x: number, k: number, v: number): boolean => {
+    for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++) {
+      for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) if (heatmap[(yy * w + xx) * c + k] > v) return false;
+    }
+    return true;
+  };
+  if (topK > 0) {
+    for (let y = 0, idx = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        for (let k = 0; k < c; k++, idx++) {
+          const v = heatmap[idx];
+          if (n === topK && !(v > hs[0])) continue;
+          if (!isPeak(y, x, k, v)) continue;
+          if (n < topK) {
+            // sift up
+            let at = n++;
+            hs[at] = v;
+            hi[at] = idx;
+            while (at > 0) {
+              const up = (at - 1) >> 1;
+              if (!worse(at, up)) break;
+              [hs[up], hs[at]] = [hs[at], hs[up]];
+              [hi[up], hi[at]] = [hi[at], hi[up]];
+              at = up;
             }
+          } else {
+            hs[0] = v;
+            hi[0] = idx;
+            siftDown(0);
           }
         }
-        if (isMax) peaks.push((y * w + x) * c + k);
       }
     }
   }
-  // 2. top-k, ties to the lower flat index (TF TopKV2 with sorted=true)
-  peaks.sort((a, b) => heatmap[b] - heatmap[a] || a - b);
+  // sorted by score, ties to the lower flat index (TF TopKV2 with sorted=true)
+  const peaks = Array.from({ length: n }, (_, q) => q)
+    .sort((a, b) => hs[b] - hs[a] || hi[a] - hi[b])
+    .map((q) => hi[q]);
   const out: Detection[] = [];
-  for (const idx of peaks.slice(0, topK)) {
+  for (const idx of peaks) {
     const score = heatmap[idx];
     if (!(score > minScore)) continue;
     const classId = idx % c;
