@@ -77,7 +77,7 @@ export interface LoadOptions {
    * timestamp queries, and the faster kept (`model.kernelVariantTiming` says what was
    * measured). Default: 'timed' on a hardware adapter with timestamp queries, else 'basic'
    * (SwiftShader runs the tiled kernel's barriers several times slower). What it got:
-   * `model.kernelVariants`. reductions: 'subgroups' (global pools with subgroupAdd; the
+   * `model.kernelVariants`. reductions: 'subgroups' (global pools and wide softmaxes with subgroupAdd / subgroupMax; the
    * default where the device has the 'subgroups' feature) or 'workgroup'.
    */
   kernelVariants?: Partial<KernelVariants> | 'timed';

@@ -11,7 +11,7 @@ import { RESIZE } from './resize.js';
 import { CONCAT } from './concat.js';
 import { PAD } from './pad.js';
 import { POOL2D } from './pool2d.js';
-import { SOFTMAX } from './softmax.js';
+import { SOFTMAX, SOFTMAX_SG } from './softmax.js';
 import { ARGMAX } from './argmax.js';
 import { CONV_TRANSPOSE } from './conv_transpose.js';
 import { BINARY } from './binary.js';
@@ -36,7 +36,7 @@ export { RESIZE, packResize, type ResizeSourceFn } from './resize.js';
 export { CONCAT, CONCAT_MAX_INPUTS, planConcat, type ConcatDispatch } from './concat.js';
 export { PAD } from './pad.js';
 export { POOL2D, POOL_EMPTY_MAX } from './pool2d.js';
-export { SOFTMAX, SOFTMAX_WIDE_MIN_C4 } from './softmax.js';
+export { SOFTMAX, SOFTMAX_SG, SOFTMAX_WIDE_MIN_C4 } from './softmax.js';
 export { ARGMAX } from './argmax.js';
 export { CONV_TRANSPOSE, packConvTranspose } from './conv_transpose.js';
 export { BINARY } from './binary.js';
@@ -62,6 +62,7 @@ export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   pad: PAD,
   pool2d: POOL2D,
   softmax: SOFTMAX,
+  softmax_sg: SOFTMAX_SG,
   argmax: ARGMAX,
   conv_transpose: CONV_TRANSPOSE,
   binary: BINARY,

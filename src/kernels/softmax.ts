@@ -30,3 +30,11 @@ export const SOFTMAX: KernelSpec = defineKernel({
     return [ceilDiv(n, y), y, 1];
   },
 });
+
+/**
+ * softmax_sg (shaders/softmax_sg.wgsl): the same softmax with subgroup reductions in the WIDE
+ * path (subgroupMax / subgroupAdd, one barrier each instead of two trees). Same bindings,
+ * Params, overrides, dispatch and results; the GPU executor runs it in place of softmax when
+ * the kernel variants' reductions are 'subgroups'.
+ */
+export const SOFTMAX_SG: KernelSpec = defineKernel({ ...SOFTMAX, name: 'softmax_sg', file: 'softmax_sg.wgsl' });

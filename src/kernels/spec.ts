@@ -43,6 +43,7 @@ export type KernelName =
   | 'pad'
   | 'pool2d'
   | 'softmax'
+  | 'softmax_sg'
   | 'argmax'
   | 'conv_transpose'
   | 'binary'

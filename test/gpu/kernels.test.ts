@@ -15,6 +15,7 @@ import {
   ELEMENTWISE_OPS,
   GLOBAL_POOL,
   GLOBAL_POOL_SG,
+  SOFTMAX_SG,
   NO_CLAMP,
   POINTWISE,
   POINTWISE_TILED,
@@ -536,7 +537,8 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     });
   });
 
-  describe('softmax', () => {
+  // softmax and its subgroup variant (WIDE: subgroupMax / subgroupAdd)
+  describe.each([SOFTMAX, SOFTMAX_SG].map((s) => [s.name, s] as const))('%s', (_name, spec) => {
     const cases: { pixels: number; c: number; wide: number }[] = [];
     for (const [pixels, c] of [
       [1, 1001],
@@ -556,17 +558,17 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
       for (let p = 0; p < c.pixels; p++) for (let k = c.c; k < c4 * 4; k++) input[p * c4 * 4 + k] = 1e30; // ignored padding lanes
       await checkKernel(
         device(),
-        { spec: SOFTMAX, overrides: { WIDE: c.wide }, params: { pixels: c.pixels, c4, c: c.c }, inputs: { input }, outputLength: c.pixels * c4 * 4 },
-        'softmax',
+        { spec, overrides: { WIDE: c.wide }, params: { pixels: c.pixels, c4, c: c.c }, inputs: { input }, outputLength: c.pixels * c4 * 4 },
+        spec.name,
       );
     });
     test('2D dispatch fold: more than 65535 pixels, one workgroup each', async () => {
       const pixels = 65535 + 7;
-      expect(SOFTMAX.dispatchSize({ pixels, c4: 3, c: 10 }, { WIDE: 1 })[1]).toBeGreaterThan(1);
+      expect(spec.dispatchSize({ pixels, c4: 3, c: 10 }, { WIDE: 1 })[1]).toBeGreaterThan(1);
       await checkKernel(
         device(),
-        { spec: SOFTMAX, overrides: { WIDE: 1 }, params: { pixels, c4: 3, c: 10 }, inputs: { input: randomArray(mulberry32(5), pixels * 12, -4, 4) }, outputLength: pixels * 12 },
-        'softmax fold',
+        { spec, overrides: { WIDE: 1 }, params: { pixels, c4: 3, c: 10 }, inputs: { input: randomArray(mulberry32(5), pixels * 12, -4, 4) }, outputLength: pixels * 12 },
+        `${spec.name} fold`,
       );
     });
   });

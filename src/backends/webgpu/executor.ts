@@ -44,7 +44,7 @@ export interface GpuSubmitted {
  */
 export interface KernelVariants {
   pointwise: 'basic' | 'tiled';
-  /** global average pools: 'workgroup' (a tree in workgroup memory) or 'subgroups' (subgroupAdd; needs the device feature) */
+  /** global average pools and wide softmaxes: 'workgroup' (trees in workgroup memory) or 'subgroups' (subgroupAdd / subgroupMax; needs the device feature) */
   reductions?: 'workgroup' | 'subgroups';
 }
 export const TILED_MIN_PIXELS = 32;
@@ -78,7 +78,7 @@ export class GpuExecutor {
     const sg = variants.reductions === 'subgroups';
     if (sg && !device.features.has('subgroups' as GPUFeatureName)) throw new Error("kernel variant reductions: 'subgroups' needs the WebGPU device feature 'subgroups', which this device lacks");
     this.kernels = plan.steps.map((s) =>
-      variants.pointwise === 'tiled' && s.kernel === 'pointwise' && s.params.pixels >= TILED_MIN_PIXELS ? 'pointwise_tiled' : sg && s.kernel === 'global_pool' ? 'global_pool_sg' : s.kernel,
+      variants.pointwise === 'tiled' && s.kernel === 'pointwise' && s.params.pixels >= TILED_MIN_PIXELS ? 'pointwise_tiled' : sg && s.kernel === 'global_pool' ? 'global_pool_sg' : sg && s.kernel === 'softmax' ? 'softmax_sg' : s.kernel,
     );
     this.dispatches = plan.steps.map((s, i) => (this.kernels[i] === s.kernel ? s.dispatch : KERNELS[this.kernels[i]].dispatchSize(s.params, s.overrides)));
   }

@@ -43,6 +43,7 @@ export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freez
   pad: cpuPad,
   pool2d: cpuPool2d,
   softmax: cpuSoftmax,
+  softmax_sg: cpuSoftmax,
   argmax: cpuArgmax,
   conv_transpose: cpuConvTranspose,
   binary: cpuBinary,
