@@ -16,6 +16,7 @@ import { resolveWasmConfig, wasmKernelModule, wasmSimdSupported, type WasmConfig
 import { padChannels, unpadChannels } from './graph/layout.js';
 import { requestGpu, type GpuContext } from './backends/webgpu/device.js';
 import { PipelineCache } from './backends/webgpu/pipelines.js';
+import { prewarmPipelines } from './backends/webgpu/prewarm.js';
 import { resolveVariant, type MobileNetV3Options, type ResolvedVariant } from './graph/variants.js';
 import { buildGraph } from './graph/mobilenetv3_graph.js';
 import { calibrateBatchNorm } from './graph/calibrate.js';
@@ -44,6 +45,12 @@ export interface RuntimeOptions {
    * where the engine validates it). What it got: `rt.wasm`.
    */
   wasm?: WasmOptions;
+  /**
+   * webgpu: start compiling the pipelines every MobileNetV3 plan uses as soon as the runtime
+   * exists (default true), so they compile while the page fetches and imports the model file.
+   * false: nothing is compiled before a load asks for it. `rt.prewarmed` settles when done.
+   */
+  prewarm?: boolean;
 }
 
 export interface LoadOptions {
@@ -480,6 +487,7 @@ export class Runtime {
   /** @internal */
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const choice = opts.backend ?? 'auto';
+    if (opts.prewarm !== undefined && typeof opts.prewarm !== 'boolean') throw new Error(`invalid option 'prewarm': ${JSON.stringify(opts.prewarm)} (expected true or false)`);
     if (!['webgpu', 'wasm', 'cpu', 'auto'].includes(choice)) throw new Error(`invalid option 'backend': '${String(choice)}' (expected 'webgpu', 'wasm', 'cpu' or 'auto')`);
     if (choice === 'cpu') return new Runtime('cpu', 'backend "cpu" requested', null);
     if (choice === 'wasm') {
@@ -487,7 +495,7 @@ export class Runtime {
       return Runtime.onWasm('backend "wasm" requested', opts.wasm);
     }
     if (opts.device) {
-      return new Runtime('webgpu', 'device supplied by the caller', { device: opts.device, adapter: null as unknown as GPUAdapter, adapterName: 'caller device', isSoftware: false }, false);
+      return new Runtime('webgpu', 'device supplied by the caller', { device: opts.device, adapter: null as unknown as GPUAdapter, adapterName: 'caller device', isSoftware: false }, false).startPrewarm(opts.prewarm);
     }
     let ctx: GpuContext;
     try {
@@ -503,7 +511,17 @@ export class Runtime {
       ctx.device.destroy();
       return Runtime.onWasm(`WebGPU adapter '${ctx.adapterName}' is a software fallback; using the faster WebAssembly SIMD CPU path`, opts.wasm);
     }
-    return new Runtime('webgpu', `WebGPU adapter: ${ctx.adapterName}`, ctx);
+    return new Runtime('webgpu', `WebGPU adapter: ${ctx.adapterName}`, ctx).startPrewarm(opts.prewarm);
+  }
+
+  /** pipelines being compiled ahead of the first load (RuntimeOptions.prewarm), null when none were */
+  prewarmed: Promise<void> | null = null;
+
+  private startPrewarm(on: boolean | undefined): this {
+    if (on === false || !this.cache) return this;
+    const v = this.kernelVariantsFor({});
+    this.prewarmed = prewarmPipelines(this.cache, this.blockFusionDefault, { pointwise: 'basic', reductions: v.reductions });
+    return this;
   }
 
   private static async onWasm(why: string, o: WasmOptions | undefined): Promise<Runtime> {

@@ -12,7 +12,8 @@ const SKIP = process.env.MNV3_SKIP_GPU === '1';
 
 describe('load profile', () => {
   it.skipIf(SKIP)('webgpu: parts add up; the second load reuses every pipeline', async () => {
-    const rt = await createRuntime({ backend: 'webgpu' });
+    // no prewarm: the first load compiles every pipeline itself (test/gpu/prewarm.test.ts covers prewarming)
+    const rt = await createRuntime({ backend: 'webgpu', prewarm: false });
     const a = await rt.load(mobilenetV3({ size: 'small', resolution: 96 }));
     const b = await rt.load(mobilenetV3({ size: 'small', resolution: 96 }));
     for (const m of [a, b]) {

@@ -49,6 +49,15 @@ export interface KernelVariants {
 }
 export const TILED_MIN_PIXELS = 32;
 
+/** The kernel a plan step of `kernel` runs under these variants (`pixels`: the step's Params pixels, if any). */
+export function variantKernel(kernel: KernelName, pixels: number | undefined, variants: KernelVariants): KernelName {
+  const sg = variants.reductions === 'subgroups';
+  if (variants.pointwise === 'tiled' && kernel === 'pointwise' && (pixels ?? 0) >= TILED_MIN_PIXELS) return 'pointwise_tiled';
+  if (sg && kernel === 'global_pool') return 'global_pool_sg';
+  if (sg && kernel === 'softmax') return 'softmax_sg';
+  return kernel;
+}
+
 /** staging buffers in the ring: run k+1 is submitted while run k's read-back is still mapping */
 export const STAGING_RING = 2;
 
@@ -77,9 +86,7 @@ export class GpuExecutor {
   ) {
     const sg = variants.reductions === 'subgroups';
     if (sg && !device.features.has('subgroups' as GPUFeatureName)) throw new Error("kernel variant reductions: 'subgroups' needs the WebGPU device feature 'subgroups', which this device lacks");
-    this.kernels = plan.steps.map((s) =>
-      variants.pointwise === 'tiled' && s.kernel === 'pointwise' && s.params.pixels >= TILED_MIN_PIXELS ? 'pointwise_tiled' : sg && s.kernel === 'global_pool' ? 'global_pool_sg' : sg && s.kernel === 'softmax' ? 'softmax_sg' : s.kernel,
-    );
+    this.kernels = plan.steps.map((s) => variantKernel(s.kernel, s.params.pixels, variants));
     this.dispatches = plan.steps.map((s, i) => (this.kernels[i] === s.kernel ? s.dispatch : KERNELS[this.kernels[i]].dispatchSize(s.params, s.overrides)));
   }
 
