@@ -13,7 +13,9 @@ import os from 'node:os';
 import { parseArgs } from '../src/cli/args.js';
 import { profileInt8 } from './page_int8/profile.js';
 
-const args = parseArgs(process.argv.slice(2));
+// --no-browser is this script's own switch (the CLI parser takes --key value pairs)
+const noBrowser = process.argv.includes('--no-browser');
+const args = parseArgs(process.argv.slice(2).filter((a) => a !== '--no-browser'));
 const file = String(args.flags.get('file') ?? '../shared/models/v3-small_224_1.0_uint8.tflite');
 const threadList = String(args.flags.get('threads') ?? '1,2').split(',').map(Number);
 const bytes = new Uint8Array(readFileSync(file));
@@ -35,7 +37,7 @@ const report = (where: string, r: Awaited<ReturnType<typeof profileInt8>>): void
 const node = await profileInt8(bytes, name, threadList, '../../src/');
 report(`Node ${process.version}`, node);
 
-if (args.flags.get('no-browser') !== true) {
+if (!noBrowser) {
   const { startDemoServer, launchChromium } = await import('../test/helpers/browser.js');
   const { server, url } = await startDemoServer({ frozen: true });
   const browser = await launchChromium(false);
