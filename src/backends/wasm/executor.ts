@@ -14,11 +14,10 @@ import { NO_CLAMP, RESIZE_MODES } from '../../kernels/spec.js';
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
 import { ThreadPool, WORKER_STACK_BYTES, controlWords, startPool, type PoolFn } from './pool.js';
 import { WasmImageInput } from './image_input.js';
+import { WasmArena } from './arena.js';
 import type { ImageLike, Preprocess } from '../../model/preprocess.js';
 import { conv2dPackedFloats, depthwisePackedFloats, gemmPackedFloats, packConv2dWasm, packDepthwiseWasm, packGemmWasm } from './pack.js';
 
-const PAGE = 65536;
-const ALIGN = 64;
 const NO_CLAMP_F32 = Math.fround(NO_CLAMP);
 
 /** One step's parameter block: 4-byte words in the order of the C struct ('f' = f32, else i32/pointer). */
@@ -125,12 +124,8 @@ export class WasmExecutor {
       shared = new WebAssembly.Memory({ initial: pages.initial, maximum: pages.maximum, shared: true } as WebAssembly.MemoryDescriptor);
     }
     const ex = await instantiateWasmKernels(variant, shared);
-    let top = Math.ceil((ex.__heap_base.value as number) / ALIGN) * ALIGN;
-    const alloc = (bytes: number): number => {
-      const p = top;
-      top += Math.ceil(Math.max(bytes, 16) / ALIGN) * ALIGN;
-      return p;
-    };
+    const arena = new WasmArena(ex);
+    const alloc = (bytes: number): number => arena.alloc(bytes);
     const slotPtr = plan.slots.map((b) => alloc(b));
     const W = plan.weights;
     let scratchFloats = 0;
@@ -293,8 +288,7 @@ export class WasmExecutor {
     const stackTops = Array.from({ length: threads - 1 }, () => alloc(WORKER_STACK_BYTES) + WORKER_STACK_BYTES);
 
     const mem = ex.memory;
-    if (top > mem.buffer.byteLength) mem.grow(Math.ceil((top - mem.buffer.byteLength) / PAGE));
-    const buf = mem.buffer;
+    const buf = arena.commit();
     new Int32Array(buf, ctrlPtr, threads > 1 ? controlWords(threads - 1) : 0).fill(0);
     const minSplit = opts.minSplitMacs ?? MIN_SPLIT_MACS;
     // filled in once the pool has started (split steps read it at run time)

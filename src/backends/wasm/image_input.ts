@@ -7,8 +7,8 @@
  */
 import { imageCrop, pixelAffine, type ImageLike, type Preprocess } from '../../model/preprocess.js';
 import type { WasmKernelExports } from './loader.js';
+import { WASM_PAGE as PAGE } from './arena.js';
 
-const PAGE = 65536;
 const PARAM_WORDS = 24;
 
 export class WasmImageInput {

@@ -9,10 +9,9 @@ import { hswishK, softmaxQ, softmaxTable, type QConv, type QOp, type QProgram, t
 import { instantiateWasmKernels, sharedPages, wasmKernelModule, type WasmKernelExports, type WasmVariant } from './loader.js';
 import { ThreadPool, WORKER_STACK_BYTES, controlWords, startPool, type PoolFn } from './pool.js';
 import { WasmImageInput } from './image_input.js';
+import { WasmArena } from './arena.js';
 import type { ImageLike, Preprocess } from '../../model/preprocess.js';
 
-const PAGE = 65536;
-const ALIGN = 64;
 const c8 = (c: number): number => Math.ceil(c / 8) * 8;
 /** below this many MACs an op stays on the calling thread */
 const MIN_SPLIT_MACS = 150_000;
@@ -133,12 +132,8 @@ export class QuantExecutor {
       shared = new WebAssembly.Memory({ initial: pages.initial, maximum: pages.maximum, shared: true } as WebAssembly.MemoryDescriptor);
     }
     const ex = await instantiateWasmKernels(variant, shared);
-    let top = Math.ceil((ex.__heap_base.value as number) / ALIGN) * ALIGN;
-    const alloc = (bytes: number): number => {
-      const at = top;
-      top += Math.ceil(Math.max(bytes, 16) / ALIGN) * ALIGN;
-      return at;
-    };
+    const arena = new WasmArena(ex);
+    const alloc = (bytes: number): number => arena.alloc(bytes);
     const T = p.tensors;
     // channel stride per tensor: padded to 8, except an input that only dense convs read (the
     // stem): unpadded, so that one kernel row is contiguous (qkernels.c q_conv_rows)
@@ -246,8 +241,7 @@ export class QuantExecutor {
     const ctrlPtr = threads > 1 ? alloc(controlWords(threads - 1) * 4) : 0;
     const stackTops = Array.from({ length: threads - 1 }, () => alloc(WORKER_STACK_BYTES) + WORKER_STACK_BYTES);
     const mem = ex.memory;
-    if (top > mem.buffer.byteLength) mem.grow(Math.ceil((top - mem.buffer.byteLength) / PAGE));
-    const buf = mem.buffer;
+    const buf = arena.commit();
     const dv = new DataView(buf);
     new Uint8Array(buf, ctrlPtr, threads > 1 ? controlWords(threads - 1) * 4 : 0).fill(0);
     const write = (at: number, words: Word[]): void => words.forEach((v, j) => (typeof v === 'number' ? dv.setInt32(at + 4 * j, v, true) : dv.setFloat32(at + 4 * j, v.f, true)));
