@@ -315,7 +315,7 @@ export class Engine {
       }
       throw e;
     }
-    this.lastPath = FRAME_PATH_TEXT[r.framePath];
+    this.lastPath = FRAME_PATH_TEXT[r.framePath] + (r.pixelRead ? ` (pixels read: ${r.pixelRead === 'copyTo' ? 'VideoFrame.copyTo' : r.pixelRead === 'canvas' ? 'canvas getImageData' : 'in memory'})` : '');
     this.lastNotes = r.pathNotes;
     const t = r.timings;
     let page;

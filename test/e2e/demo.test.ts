@@ -197,6 +197,8 @@ describe('live demo page (chromium, fake camera from photos)', () => {
       }
       expect(s.top5![0].label).toMatch(CAT);
       expect(s.framePath).toMatch(/getImageData → CPU preprocess/);
+      // the worker's camera frames come out with VideoFrame.copyTo, not a canvas
+      if (s.backend === 'wasm') expect(s.framePath).toMatch(/pixels read: VideoFrame\.copyTo/);
       await expect.poll(() => page.locator('#message').innerText()).toMatch(/WebGPU is not available here.*CPU path/s);
       expect(await hudText(page)).toMatch(/adapter\s+none \(CPU path\)/);
       await shot(page, 'cpu');
