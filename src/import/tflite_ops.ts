@@ -39,7 +39,7 @@ function bias(ctx: OpContext, k: number, outC: number, x: TfTensor, w: TfTensor)
 
 /** OHWI -> OIHW (a 1x1 kernel has one layout) */
 function ohwiToOihw(src: Float32Array, o: number, kh: number, kw: number, i: number): Float32Array {
-  if (kh * kw === 1) return Float32Array.from(src);
+  if (kh * kw === 1) return src.slice();
   const dst = new Float32Array(src.length);
   const khw = kh * kw;
   for (let oc = 0; oc < o; oc++) {

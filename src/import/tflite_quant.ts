@@ -68,7 +68,9 @@ export function buildQuantProgram(model: TfModel, file: string, name: string): Q
     const bytes = t.type === TensorType.INT32 ? 4 : t.type === TensorType.UINT8 || t.type === TensorType.INT8 ? 1 : 0;
     if (!bytes) fail(`${op}: constant of type ${typeName(t.type)} (expected uint8, int8 or int32)`, t.name);
     if (buf.byteLength < n * bytes) fail(`${op}: constant has ${buf.byteLength} bytes, expected ${n * bytes}`, t.name);
-    for (let i = 0; i < n; i++) v[i] = t.type === TensorType.INT32 ? dv.getInt32(i * 4, true) : t.type === TensorType.UINT8 ? dv.getUint8(i) : dv.getInt8(i);
+    if (t.type === TensorType.INT32) for (let i = 0; i < n; i++) v[i] = dv.getInt32(i * 4, true);
+    // bytes: a typed view copied in one go (a DataView read per element cost ~30 ms per load in chromium)
+    else v.set(t.type === TensorType.UINT8 ? new Uint8Array(buf.buffer, buf.byteOffset, n) : new Int8Array(buf.buffer, buf.byteOffset, n));
     const q = t.quant;
     return { v, scale: q?.scale ?? [], zp: q?.zeroPoint.length ? q.zeroPoint : [0] };
   };
