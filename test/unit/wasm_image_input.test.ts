@@ -86,6 +86,8 @@ describe('wasm image input vs preprocessImage', () => {
     const pre = PREPROCESS_PRESETS.paper(32);
     expect(() => preprocessImage(bad, pre)).toThrow(/neither RGB nor RGBA/);
     expect(() => input.write(bad, pre, 0, 4)).toThrow(/10 bytes for 2x2 is neither RGB nor RGBA/);
+    const img = synthetic(4, 4, 4, 9);
+    expect(() => input.write(img, { ...pre, std: [0.5, 0, 0.5] }, 0, 4)).toThrow(/std \[0.5,0,0.5\] give a non-finite input scaling/);
   });
 });
 

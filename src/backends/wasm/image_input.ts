@@ -27,6 +27,8 @@ export class WasmImageInput {
   write(img: ImageLike, pre: Preprocess, outPtr: number, stride: 3 | 4): boolean {
     const { x0, y0, cw, chh, ch } = imageCrop(img, pre);
     const { order, scale, bias } = pixelAffine(pre);
+    // (preprocessImage's output would fail the runtime's finite-input check; say why here)
+    if (![...scale, ...bias].every(Number.isFinite)) throw new RangeError(`preprocess: mean ${JSON.stringify(pre.mean)} / std ${JSON.stringify(pre.std)} give a non-finite input scaling`);
     const colBytes = pre.width * 4;
     const need = PARAM_WORDS * 4 + 3 * colBytes + img.data.length + 16;
     const mem = this.exports.memory;
