@@ -36,8 +36,8 @@ export const CONV2D: KernelSpec = defineKernel({
   paramOverrides: ['ACT'],
   workgroupSize: [64, 1, 1],
   dispatchSize(params) {
-    // one thread per output vec4
-    return linearDispatch(params.out_h * params.out_w * params.out_c4, 64);
+    // one thread per 4 pixels of a row x one output channel group
+    return linearDispatch(params.out_h * ceilDiv(params.out_w, 8) * params.out_c4, 64);
   },
 });
 
