@@ -17,6 +17,8 @@ struct Params {
 
 // one sum per subgroup: WebGPU subgroup sizes are at least 4, so at most 16 (a small array:
 // workgroup memory is zero-initialized at every dispatch and costs compile time on SwiftShader)
+//! include global_pool_narrow.wgsl
+
 var<workgroup> partial: array<vec4<f32>, 16>;
 
 @compute @workgroup_size(64, 1, 1)
@@ -25,6 +27,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_invocation_id) sid: u32,
         @builtin(subgroup_size) ssize: u32) {
+  if (params.pixels <= NARROW_MAX_PIXELS) {
+    // uniform: the same for every thread of the dispatch
+    pool_narrow((wid.y * nwg.x + wid.x) * 64u + lid);
+    return;
+  }
   let q = wid.y * nwg.x + wid.x;
   let c4 = params.c4;
   if (q >= c4) {

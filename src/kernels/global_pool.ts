@@ -1,5 +1,8 @@
 /** global_pool: global average pool over all pixels (shaders/global_pool.wgsl). */
-import { defineKernel, MAX_WORKGROUPS_PER_DIM, ceilDiv, type KernelSpec } from './spec.js';
+import { defineKernel, linearDispatch, MAX_WORKGROUPS_PER_DIM, ceilDiv, type KernelSpec } from './spec.js';
+
+/** At most this many pixels: one thread per channel group (shaders/lib/global_pool_narrow.wgsl) instead of a workgroup per group. */
+export const GLOBAL_POOL_NARROW_MAX_PIXELS = 64;
 
 export const GLOBAL_POOL: KernelSpec = defineKernel({
   name: 'global_pool',
@@ -16,7 +19,8 @@ export const GLOBAL_POOL: KernelSpec = defineKernel({
   overrides: {},
   workgroupSize: [64, 1, 1],
   dispatchSize(params) {
-    // one workgroup per channel group
+    // few pixels: one thread per channel group; else one workgroup per channel group
+    if (params.pixels <= GLOBAL_POOL_NARROW_MAX_PIXELS) return linearDispatch(params.c4, 64);
     const n = params.c4;
     if (!Number.isInteger(n) || n < 0) throw new Error(`global_pool: bad c4 ${n}`);
     if (n <= MAX_WORKGROUPS_PER_DIM) return [n, 1, 1];

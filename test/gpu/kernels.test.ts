@@ -350,6 +350,9 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
       [3136, 18],
       [63, 320],
       [65, 3],
+      // the narrow path's edge (pixels <= 64: a thread per channel group) and more than 64 groups
+      [64, 70],
+      [7, 129],
     ];
     test.each(cases)('pixels=%i c4=%i', async (pixels, c4) => {
       const rng = mulberry32(pixels * 11 + c4);
