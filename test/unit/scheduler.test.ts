@@ -139,7 +139,7 @@ function dispatchAndWeightProblems(plan: Plan, shapes: Map<string, TensorShape>)
       case 'conv2d': {
         const inp = tensorOf('input');
         expectParams({ in_h: inp.h, in_w: inp.w, in_c4: c4(inp.c), out_h: out.h, out_w: out.w, out_c4: c4(out.c) });
-        need = out.h * out.w * c4(out.c);
+        need = out.h * Math.ceil(out.w / 8) * c4(out.c); // one thread: 8 pixels of a row x one output channel group
         if (threads < need) bad.push(`${where}: ${threads} threads < ${need}`);
         range(p.w_offset, o.KH * o.KW * c4(inp.c) * c4(out.c) * 16, `${where} weights`);
         range(p.b_offset, c4(out.c) * 4, `${where} bias`);
@@ -161,7 +161,8 @@ function dispatchAndWeightProblems(plan: Plan, shapes: Map<string, TensorShape>)
       case 'global_pool': {
         const inp = tensorOf('input');
         expectParams({ pixels: inp.h * inp.w, c4: c4(inp.c) });
-        if (groups < c4(out.c)) bad.push(`${where}: ${groups} workgroups < c4 ${c4(out.c)}`); // one workgroup per channel group
+        // at most 64 pixels: one thread per channel group; else one workgroup per channel group
+        if (inp.h * inp.w <= 64 ? threads < c4(out.c) : groups < c4(out.c)) bad.push(`${where}: ${groups} workgroups (${threads} threads) for c4 ${c4(out.c)}`);
         break;
       }
       case 'elementwise': {
