@@ -88,22 +88,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     a00 += m0 * x0; a01 += m0 * x1; a02 += m0 * x2; a03 += m0 * x3;
     a10 += m1 * x0; a11 += m1 * x1; a12 += m1 * x2; a13 += m1 * x3;
   }
-  let has1 = oc0 + 1u < out_c4;
-  let a = act_of(params.act);
-  // the 4 pixels' stores in a loop (the accumulators shift down each time), so the epilogue is
-  // emitted twice instead of 8 times: half the compile time, the same run time
-  var x0 = a00; var x1 = a01; var x2 = a02; var x3 = a03;
-  var y0 = a10; var y1 = a11; var y2 = a12; var y3 = a13;
-  for (var i = 0u; i < 4u; i++) {
-    let p = p0 + i;
-    if (p > last) {
-      break;
-    }
-    finish(a, x0, p, oc0);
-    if (has1) {
-      finish(a, y0, p, oc1);
-    }
-    x0 = x1; x1 = x2; x2 = x3;
-    y0 = y1; y1 = y2; y2 = y3;
-  }
+  // oc1 duplicates oc0 when out_c4 is odd: not stored
+  finish_tile(a00, a01, a02, a03, a10, a11, a12, a13, p0, last, oc0, oc1, true, oc0 + 1u < out_c4);
 }

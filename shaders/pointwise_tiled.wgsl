@@ -112,22 +112,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     workgroupBarrier();
   }
   let p0 = p_base + pq * 4u;
-  let a = act_of(params.act);
-  // stores in a loop with shifting accumulators (as in pointwise.wgsl: the epilogue emitted twice, not 8 times)
-  var x0 = a00; var x1 = a01; var x2 = a02; var x3 = a03;
-  var y0 = a10; var y1 = a11; var y2 = a12; var y3 = a13;
-  for (var i = 0u; i < 4u; i++) {
-    let p = p0 + i;
-    if (p > last) {
-      break;
-    }
-    if (oc0 < out_c4) {
-      finish(a, x0, p, oc0);
-    }
-    if (oc1 < out_c4) {
-      finish(a, y0, p, oc1);
-    }
-    x0 = x1; x1 = x2; x2 = x3;
-    y0 = y1; y1 = y2; y2 = y3;
-  }
+  finish_tile(a00, a01, a02, a03, a10, a11, a12, a13, p0, last, oc0, oc1, oc0 < out_c4, oc1 < out_c4);
 }

@@ -9,19 +9,7 @@
 //   p = wg.y*num_wg.x + wg.x; thread lid handles groups lid, lid + 64, ...; the max and the sum
 //   are tree reductions in workgroup memory. pixels workgroups (2D fold when > 65535).
 
-struct Params {
-  pixels: u32,
-  c4: u32,
-  c: u32,
-}
-
-override WIDE: u32 = 0u;
-
-const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
-
-@group(0) @binding(0) var<storage, read> input: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> output: array<vec4<f32>>;
-@group(0) @binding(2) var<uniform> params: Params;
+//! include softmax_io.wgsl
 
 var<workgroup> partial: array<f32, 64>;
 

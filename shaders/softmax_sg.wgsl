@@ -3,33 +3,11 @@
 // subgroupMax / subgroupAdd in registers, then the subgroups' values (64 / subgroup size of
 // them, at most 16) meet in workgroup memory after one barrier each, instead of two 6-step
 // trees. Needs the device feature 'subgroups' (the GPU executor only picks this variant then).
-//
-// softmax.wgsl: softmax over the channels of every pixel.
-//   m = max_ch x[p][ch]; out[p][ch] = exp(x[p][ch] - m) / sum_ch' exp(x[p][ch'] - m)
-//   over the c logical channels; the padding lanes of the last channel group are ignored and
-//   written as 0.
-// Layouts (array<vec4<f32>>, NHWC, channels padded to 4): input, output pixels*c4 at p*c4 + q.
-// WIDE 0 (small channel counts): one thread per pixel, t = (wg.y*num_wg.x + wg.x)*64 + local
-//   loops over the pixel's c4 groups; ceil(pixels/64) workgroups (2D fold when > 65535).
-// WIDE 1 (e.g. a 1x1x1001 classifier output): one workgroup of 64 threads per pixel
-//   p = wg.y*num_wg.x + wg.x; thread lid handles groups lid, lid + 64, ...; the max and the sum
-//   are tree reductions in workgroup memory. pixels workgroups (2D fold when > 65535).
+// (Layouts, WIDE and dispatch: see softmax.wgsl.)
 
 enable subgroups;
 
-struct Params {
-  pixels: u32,
-  c4: u32,
-  c: u32,
-}
-
-override WIDE: u32 = 0u;
-
-const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
-
-@group(0) @binding(0) var<storage, read> input: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> output: array<vec4<f32>>;
-@group(0) @binding(2) var<uniform> params: Params;
+//! include softmax_io.wgsl
 
 // one value per subgroup (subgroup sizes are at least 4)
 var<workgroup> partial: array<f32, 16>;
