@@ -9,11 +9,11 @@
  * Plans: unfused (fuse: false), steps (graph fusion, blockFusion: false: the software adapters'
  * default), se / pairs (one block fusion each), blocks (both: the hardware adapters' default),
  * all with the register-blocked pointwise kernel; steps-tiled / blocks-tiled: the same with the
- * workgroup-memory tiled pointwise variant; steps-sg / blocks-sg: global pools with subgroupAdd
- * (needs the 'subgroups' feature; the row errors without it).
+ * workgroup-memory tiled pointwise variant; steps-sg / blocks-sg: global pools, SE pools and the
+ * wide softmax with subgroup reductions (needs the 'subgroups' feature; the row errors without it).
  * Peers (TF.js-webgpu, ORT-webgpu) run in the browser: --browser also runs `npm run bench` with
  * our three WebGPU rows and theirs on Large and Small (chromium must reach the GPU).
- * Options: --models large,small,uint8  --resolution N  --runs N (20)  --warmup N (5)  --browser
+ * Options: --models large,small,uint8  --plans steps,steps-sg,...  --resolution N  --runs N (20)  --warmup N (5)  --browser
  * Writes bench/results/gpu-<adapter>.json. Not a test: nothing here asserts on time.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ const UINT8 = ['../shared/models/v3-small_224_1.0_uint8.tflite', '.cache/assets/
 const BASIC = { kernelVariants: { pointwise: 'basic', reductions: 'workgroup' } } as const;
 const TILED = { kernelVariants: { pointwise: 'tiled', reductions: 'workgroup' } } as const;
 const SG = { kernelVariants: { pointwise: 'basic', reductions: 'subgroups' } } as const;
-const PLANS: [string, LoadOptions][] = [
+const ALL_PLANS: [string, LoadOptions][] = [
   ['unfused', { fuse: false, ...BASIC }],
   ['steps', { blockFusion: false, ...BASIC }],
   ['se', { blockFusion: { se: true, pairs: false }, ...BASIC }],
@@ -47,6 +47,8 @@ const PLANS: [string, LoadOptions][] = [
   ['steps-sg', { blockFusion: false, ...SG }],
   ['blocks-sg', { blockFusion: true, ...SG }],
 ];
+const planFlag = args.flags.get('plans');
+const PLANS = planFlag ? ALL_PLANS.filter(([n]) => String(planFlag).split(',').includes(n)) : ALL_PLANS;
 
 
 let gpu: Runtime;

@@ -4,7 +4,7 @@ import { POINTWISE, POINTWISE_TILED } from './pointwise.js';
 import { POINTWISE_CHAIN } from './pointwise_chain.js';
 import { DEPTHWISE } from './depthwise.js';
 import { CONV2D } from './conv2d.js';
-import { SQUEEZE_EXCITE } from './squeeze_excite.js';
+import { SQUEEZE_EXCITE, SQUEEZE_EXCITE_SG } from './squeeze_excite.js';
 import { GLOBAL_POOL, GLOBAL_POOL_SG } from './global_pool.js';
 import { ELEMENTWISE } from './elementwise.js';
 import { RESIZE } from './resize.js';
@@ -25,6 +25,7 @@ export { DEPTHWISE, packDepthwise, KERNEL_SIZES } from './depthwise.js';
 export { CONV2D, packConv2d } from './conv2d.js';
 export {
   SQUEEZE_EXCITE,
+  SQUEEZE_EXCITE_SG,
   SE_MAX_C4,
   SE_MAX_SQ4,
   packSqueezeExcite,
@@ -54,6 +55,7 @@ export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   depthwise: DEPTHWISE,
   conv2d: CONV2D,
   squeeze_excite: SQUEEZE_EXCITE,
+  squeeze_excite_sg: SQUEEZE_EXCITE_SG,
   global_pool: GLOBAL_POOL,
   global_pool_sg: GLOBAL_POOL_SG,
   elementwise: ELEMENTWISE,

@@ -35,6 +35,7 @@ export type KernelName =
   | 'depthwise'
   | 'conv2d'
   | 'squeeze_excite'
+  | 'squeeze_excite_sg'
   | 'global_pool'
   | 'global_pool_sg'
   | 'elementwise'

@@ -50,6 +50,14 @@ export const SQUEEZE_EXCITE: KernelSpec = defineKernel({
   },
 });
 
+/**
+ * squeeze_excite_sg (shaders/squeeze_excite_sg.wgsl): the same branch with the pool as
+ * subgroup reductions (a subgroup per channel group, subgroupAdd over its pixels; no scratch
+ * round trip or barriers in the pool). Same bindings, Params, dispatch and result; needs the
+ * device feature 'subgroups' (KernelVariants.reductions 'subgroups').
+ */
+export const SQUEEZE_EXCITE_SG: KernelSpec = defineKernel({ ...SQUEEZE_EXCITE, name: 'squeeze_excite_sg', file: 'squeeze_excite_sg.wgsl' });
+
 export interface PackedSqueezeExcite {
   readonly w1: Float32Array;
   readonly b1: Float32Array;

@@ -25,6 +25,7 @@ import {
   SE_MAX_C4,
   SE_MAX_SQ4,
   SQUEEZE_EXCITE,
+  SQUEEZE_EXCITE_SG,
   linearDispatch,
   type ParamValues,
   ARGMAX,
@@ -276,7 +277,8 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
       runConv({ h: 33, w: 31, inC: 3, outC: 16, k: [3, 3], s: [2, 2], d: [1, 1], pad: [1, 1, 1, 1], act: 3 }, false, 3));
   });
 
-  describe('squeeze_excite', () => {
+  // the scratch-memory pool and its subgroup variant (both on SwiftShader, which has 'subgroups')
+  describe.each([SQUEEZE_EXCITE, SQUEEZE_EXCITE_SG].map((s) => [s.name, s] as const))('%s', (_name, spec) => {
     // pool / fc1 / fc2: clamps of the pooled mean and of the FC outputs (TFLite uint8 ranges)
     const cases: { pixels: number; c: number; sq: number; act1: number; act2: number; pool?: [number, number]; fc1?: [number, number]; fc2?: [number, number] }[] = [
       { pixels: 1, c: 4, sq: 4, act1: 1, act2: 4 },
@@ -309,7 +311,7 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
       await checkKernel(
         device(),
         {
-          spec: SQUEEZE_EXCITE,
+          spec,
           overrides: {},
           params: {
             pixels: c.pixels,
@@ -331,7 +333,7 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
           inputs: { input: randomArray(rng, c.pixels * c4 * 4, -1, 3), weights },
           outputLength: c4 * 4,
         },
-        'squeeze_excite',
+        spec.name,
       );
     });
     test('refuses c4 > SE_MAX_C4', () => {

@@ -44,7 +44,7 @@ export interface GpuSubmitted {
  */
 export interface KernelVariants {
   pointwise: 'basic' | 'tiled';
-  /** global average pools and wide softmaxes: 'workgroup' (trees in workgroup memory) or 'subgroups' (subgroupAdd / subgroupMax; needs the device feature) */
+  /** global average pools, squeeze-excite pools and wide softmaxes: 'workgroup' (reductions through workgroup or scratch memory) or 'subgroups' (subgroupAdd / subgroupMax; needs the device feature) */
   reductions?: 'workgroup' | 'subgroups';
 }
 export const TILED_MIN_PIXELS = 32;
@@ -55,6 +55,7 @@ export function variantKernel(kernel: KernelName, pixels: number | undefined, va
   if (variants.pointwise === 'tiled' && kernel === 'pointwise' && (pixels ?? 0) >= TILED_MIN_PIXELS) return 'pointwise_tiled';
   if (sg && kernel === 'global_pool') return 'global_pool_sg';
   if (sg && kernel === 'softmax') return 'softmax_sg';
+  if (sg && kernel === 'squeeze_excite') return 'squeeze_excite_sg';
   return kernel;
 }
 

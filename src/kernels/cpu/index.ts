@@ -35,6 +35,7 @@ export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freez
   depthwise: cpuDepthwise,
   conv2d: cpuConv2d,
   squeeze_excite: cpuSqueezeExcite,
+  squeeze_excite_sg: cpuSqueezeExcite,
   global_pool: cpuGlobalPool,
   global_pool_sg: cpuGlobalPool,
   elementwise: cpuElementwise,
