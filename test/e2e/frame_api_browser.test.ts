@@ -81,6 +81,12 @@ describe('frame API in chromium (runFrame on browser frames, model.stream in a w
         // a region at odd offsets: copyTo's rect gives the region's pixels
         expect(r.roiBitmap.pixelRead).toBe('copyTo');
         expect(r.roiBitmap.relDiff).toBeLessThan(1e-5);
+        // where copyTo fails, the frame is read through a canvas, says so, and gives the same result
+        const fb = r.canvasFallback!;
+        expect(fb.pixelRead).toBe('canvas');
+        expect(fb.pathNotes.join(' ')).toMatch(/VideoFrame\.copyTo failed \(simulated copyTo failure\)/);
+        expect(fb.top1).toBe(r.ref);
+        expect(fb.relDiff).toBeLessThan(1e-5);
       }
 
       const w = r.worker;

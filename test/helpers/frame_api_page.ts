@@ -6,7 +6,7 @@
  * an OffscreenCanvas). Publishes window.__frameApi.
  */
 import { createRuntime, importTflite, type Backend } from '../../src/index.js';
-import { MODEL_URL, argmax, frameCase, type PageReport, type WorkerReport } from './frame_api_shared.js';
+import { MODEL_URL, argmax, frameCase, type FrameCase, type PageReport, type WorkerReport } from './frame_api_shared.js';
 
 export type { PageReport, WorkerReport } from './frame_api_shared.js';
 
@@ -57,9 +57,26 @@ async function run(backend: Backend, image: string, frames: number): Promise<Pag
   }
   const roiBitmap = frameCase(await model.runFrame(bitmap, { roi }), await model.run(region));
   model.dispose();
+  // the canvas fallback: a browser whose VideoFrame.copyTo fails (a fresh model, so its frame
+  // runner has not used copyTo yet); the runner notes the failure and reads through a canvas
+  let canvasFallback: FrameCase | undefined;
+  if (backend !== 'webgpu') {
+    const proto = VideoFrame.prototype as unknown as { copyTo: unknown };
+    const copyTo = proto.copyTo;
+    proto.copyTo = () => Promise.reject(new Error('simulated copyTo failure'));
+    try {
+      const m2 = await rt.load(importTflite(bytes, MODEL_URL.replace(/^.*\//, '')));
+      const vf2 = new VideoFrame(bitmap, { timestamp: 1 });
+      canvasFallback = frameCase(await m2.runFrame(vf2), ref);
+      vf2.close();
+      m2.dispose();
+    } finally {
+      proto.copyTo = copyTo;
+    }
+  }
   rt.dispose();
   const worker = await inWorker(backend, bitmap, frames);
-  return { backend: rt.backend, ref: argmax(ref) - offset, videoFrame, bitmap: bitmapCase, imageData, roiBitmap, worker };
+  return { backend: rt.backend, ref: argmax(ref) - offset, videoFrame, bitmap: bitmapCase, imageData, roiBitmap, canvasFallback, worker };
 }
 
 (window as unknown as { __frameApi: unknown }).__frameApi = {

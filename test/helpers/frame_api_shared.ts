@@ -22,6 +22,8 @@ export interface PageReport {
   imageData: FrameCase;
   /** runFrame(bitmap, { roi }) at odd offsets vs model.run on the same region's pixels */
   roiBitmap: FrameCase;
+  /** cpu paths: runFrame(VideoFrame) on a fresh model while VideoFrame.copyTo rejects (the canvas fallback) */
+  canvasFallback?: FrameCase;
   worker: WorkerReport;
 }
 
