@@ -84,16 +84,7 @@ var<workgroup> gate: array<vec4<f32>, MAX_C4>;
 // SCALE = 2: pool partial sums, then fc1's hidden vector (sq4 <= WG)
 var<workgroup> scratch: array<vec4<f32>, WG>;
 
-fn act(code: u32, x: vec4<f32>) -> vec4<f32> {
-  switch code {
-    case 1u: { return max(x, vec4<f32>(0.0)); }
-    case 2u: { return clamp(x, vec4<f32>(0.0), vec4<f32>(6.0)); }
-    case 3u: { return x * clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 4u: { return clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 5u: { return 1.0 / (1.0 + exp(-x)); }
-    default: { return x; }
-  }
-}
+//! include act_switch.wgsl
 
 fn se_gate(t: u32) {
   let pixels = params.pixels;

@@ -21,6 +21,8 @@
 
 //! include se_io.wgsl
 
+//! include act_switch.wgsl
+
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_index) t: u32) {
   let pixels = params.pixels;

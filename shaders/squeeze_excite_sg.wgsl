@@ -11,6 +11,8 @@ enable subgroups;
 
 //! include se_io.wgsl
 
+//! include act_switch.wgsl
+
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(local_invocation_index) t: u32,
         @builtin(subgroup_invocation_id) sid: u32,

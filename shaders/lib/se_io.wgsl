@@ -1,6 +1,7 @@
 // se_io.wgsl: squeeze_excite's Params, bindings and excitation (fc1 + act1, fc2 + act2), shared
 // by squeeze_excite.wgsl and squeeze_excite_sg.wgsl, which differ only in the pool. excite(t)
-// runs after the pool has written the pooled means to `output` and made them visible.
+// runs after the pool has written the pooled means to `output` and made them visible. Needs
+// act_switch.wgsl (included next to this file by the includer).
 struct Params {
   pixels: u32,
   c4: u32,
@@ -30,16 +31,6 @@ const MAX_SQ4: u32 = 128u;
 @group(0) @binding(3) var<storage, read_write> scratch: array<vec4<f32>>;
 @group(0) @binding(4) var<uniform> params: Params;
 
-fn act(code: u32, x: vec4<f32>) -> vec4<f32> {
-  switch code {
-    case 1u: { return max(x, vec4<f32>(0.0)); }
-    case 2u: { return clamp(x, vec4<f32>(0.0), vec4<f32>(6.0)); }
-    case 3u: { return x * clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 4u: { return clamp(x + 3.0, vec4<f32>(0.0), vec4<f32>(6.0)) / 6.0; }
-    case 5u: { return 1.0 / (1.0 + exp(-x)); }
-    default: { return x; }
-  }
-}
 
 fn excite(t: u32) {
   let c4 = params.c4;
