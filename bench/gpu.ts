@@ -14,7 +14,7 @@
  * Peers (TF.js-webgpu, ORT-webgpu) run in the browser: --browser also runs `npm run bench` with
  * our three WebGPU rows and theirs on Large and Small (chromium must reach the GPU).
  * Options: --models large,small,uint8  --plans steps,steps-sg,...  --resolution N  --runs N (20)  --warmup N (5)  --browser
- * Writes bench/results/gpu-<adapter>.json. Not a test: nothing here asserts on time.
+ * Writes bench/results/gpu-<adapter>.json (with --plans: gpu-<adapter>-subset.json). Not a test: nothing here asserts on time.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -158,7 +158,8 @@ console.log('|---|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.model} | ${r.plan} | ${r.dispatches} | ${r.loadMs.toFixed(0)} | ${r.firstMs.toFixed(1)} | ${r.medianMs.toFixed(2)} | ${r.maxAbsDiff.toExponential(1)} |`);
 mkdirSync('bench/results', { recursive: true });
 const slug = adapter.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'adapter';
-const file = `bench/results/gpu-${slug}.json`;
+// a --plans subset goes to its own file, so it never replaces the full report
+const file = `bench/results/gpu-${slug}${planFlag ? '-subset' : ''}.json`;
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), adapter, defaultPlan: gpu.blockFusionDefault ? 'blocks' : 'steps', runs, warmup, resolution, rows }, null, 1));
 console.log(`wrote ${file}`);
 gpu.dispose();
