@@ -23,9 +23,9 @@ struct Params {
   scale_hi: f32,
   act: u32,
   has_res: u32,
+  has_scale: u32,
 }
 
-override HAS_SCALE: u32 = 0u;
 
 const TP: u32 = 32u;  // pixels per tile
 const TN: u32 = 16u;  // output channel groups per tile
@@ -77,7 +77,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       var x = vec4<f32>(0.0);
       if (k0 + kk < in_c4) {
         x = input[min(p_base + p, last) * in_c4 + k0 + kk];
-        if (HAS_SCALE == 1u) {
+        if (params.has_scale == 1u) {
           x = clamp(x * scale[k0 + kk], vec4<f32>(params.scale_lo), vec4<f32>(params.scale_hi));
         }
       }

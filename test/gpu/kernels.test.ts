@@ -673,7 +673,7 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     });
   });
 
-  test('pipelines are cached per pipeline-override set; param overrides (ACT, HAS_RES) share one', async () => {
+  test('pipelines are cached per pipeline-override set; param overrides (pointwise ACT, HAS_RES, HAS_SCALE) share one', async () => {
     const cache = pipelineCache(device());
     const a = await cache.get(POINTWISE, { ACT: 3, HAS_SCALE: 0, HAS_RES: 1 });
     const b = await cache.get(POINTWISE, { HAS_RES: 1, ACT: 3, HAS_SCALE: 0 });
@@ -681,9 +681,13 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     const d = await cache.get(POINTWISE, { ACT: 1, HAS_SCALE: 1, HAS_RES: 0 });
     expect(a.pipeline).toBe(b.pipeline);
     expect(c.pipeline).toBe(a.pipeline);
-    expect(d.pipeline).not.toBe(a.pipeline);
-    expect(a.pipeline.label).toBe('pointwise[HAS_SCALE=0]');
-    expect(d.pipeline.label).toBe('pointwise[HAS_SCALE=1]');
+    expect(d.pipeline).toBe(a.pipeline);
+    expect(a.pipeline.label).toBe('pointwise[]');
+    // pipeline constants (depthwise KH / KW) do not share
+    const k3 = await cache.get(DEPTHWISE, { ACT: 1, KH: 3, KW: 3 });
+    const k5 = await cache.get(DEPTHWISE, { ACT: 3, KH: 5, KW: 5 });
+    expect(k5.pipeline).not.toBe(k3.pipeline);
+    expect(k3.pipeline.label).toBe('depthwise[KH=3,KW=3]');
     await expect(cache.get(POINTWISE, { ACT: 9, HAS_SCALE: 0, HAS_RES: 0 })).rejects.toThrow(/ACT=9/);
     await expect(cache.get(POINTWISE, { ACT: 1, HAS_SCALE: 0 })).rejects.toThrow(/HAS_RES' is missing/);
   });

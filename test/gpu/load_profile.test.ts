@@ -33,16 +33,16 @@ describe('load profile', () => {
     rt.dispose();
   });
 
-  it.skipIf(SKIP)('webgpu: steps that differ only in param overrides (pointwise ACT / HAS_RES) share a pipeline', async () => {
+  it.skipIf(SKIP)('webgpu: steps that differ only in param overrides (pointwise ACT / HAS_RES / HAS_SCALE) share a pipeline', async () => {
     const rt = await createRuntime({ backend: 'webgpu' });
     const m = await rt.load(mobilenetV3({ size: 'large', resolution: 96 }), { blockFusion: false, kernelVariants: { pointwise: 'basic', reductions: 'workgroup' } });
     const steps = m.plan.steps;
     const full = new Set(steps.map((s) => `${s.kernel}${JSON.stringify(Object.entries(s.overrides).sort())}`));
     const shared = new Set(steps.map((s) => overrideKey(KERNELS[s.kernel], s.overrides)));
     const pointwise = steps.filter((s) => s.kernel === 'pointwise');
-    // Large mixes relu / hswish / none and residual / not in its 1x1 convs: many override sets, two pipelines (HAS_SCALE 0 / 1)
+    // Large mixes relu / hswish / none and residual / not in its 1x1 convs: many override sets, one pipeline
     expect(new Set(pointwise.map((s) => JSON.stringify(s.overrides))).size).toBeGreaterThan(3);
-    expect([...shared].filter((k) => k.startsWith('pointwise[')).sort()).toEqual(['pointwise[HAS_SCALE=0]', 'pointwise[HAS_SCALE=1]']);
+    expect([...shared].filter((k) => k.startsWith('pointwise[')).sort()).toEqual(['pointwise[]']);
     expect(shared.size).toBeLessThan(full.size);
     expect(m.loadProfile!.gpu!.pipelines).toBe(shared.size);
     // and the shared pipelines compute what the CPU path does

@@ -24,7 +24,6 @@ const COMMON: Key[] = [
 ];
 const STEPS: Key[] = [
   ['pointwise', { ACT: 0, HAS_SCALE: 0, HAS_RES: 0 }],
-  ['pointwise', { ACT: 0, HAS_SCALE: 1, HAS_RES: 0 }],
   ['squeeze_excite', {}],
 ];
 const BLOCKS: Key[] = [
