@@ -33,9 +33,10 @@ const models = String(args.flags.get('models') ?? 'large,small,uint8').split(','
 const UINT8 = ['../shared/models/v3-small_224_1.0_uint8.tflite', '.cache/assets/v3-small_224_1.0_uint8.tflite'].find((p) => existsSync(p));
 
 // kernel variants set explicitly, so that a row is the same plan and kernels on every adapter
-const BASIC = { kernelVariants: { pointwise: 'basic', reductions: 'workgroup' } } as const;
-const TILED = { kernelVariants: { pointwise: 'tiled', reductions: 'workgroup' } } as const;
-const SG = { kernelVariants: { pointwise: 'basic', reductions: 'subgroups' } } as const;
+// (and the stem as conv2d unless the plan's name says im2col)
+const BASIC = { kernelVariants: { pointwise: 'basic', reductions: 'workgroup' }, im2col: false } as const;
+const TILED = { kernelVariants: { pointwise: 'tiled', reductions: 'workgroup' }, im2col: false } as const;
+const SG = { kernelVariants: { pointwise: 'basic', reductions: 'subgroups' }, im2col: false } as const;
 const ALL_PLANS: [string, LoadOptions][] = [
   ['unfused', { fuse: false, ...BASIC }],
   ['steps', { blockFusion: false, ...BASIC }],
@@ -46,6 +47,8 @@ const ALL_PLANS: [string, LoadOptions][] = [
   ['blocks-tiled', { blockFusion: true, ...TILED }],
   ['steps-sg', { blockFusion: false, ...SG }],
   ['blocks-sg', { blockFusion: true, ...SG }],
+  ['steps-sg-im2col', { blockFusion: false, ...SG, im2col: true }],
+  ['blocks-sg-im2col', { blockFusion: true, ...SG, im2col: true }],
 ];
 const planFlag = args.flags.get('plans');
 const PLANS = planFlag ? ALL_PLANS.filter(([n]) => String(planFlag).split(',').includes(n)) : ALL_PLANS;

@@ -66,6 +66,13 @@ export interface LoadOptions {
    */
   blockFusion?: boolean | Partial<BlockFusion>;
   /**
+   * Dense convs over at most 4 input channels (the stem) as an im2col gather + the pointwise
+   * GEMM (two dispatches instead of one conv2d). Default: on for the webgpu backend on a software
+   * adapter (SwiftShader: a faster stem, and no conv2d pipeline to compile), off elsewhere.
+   * Ignored with fuse: false. The model says what it got: `model.im2col`.
+   */
+  im2col?: boolean;
+  /**
    * true (default): every run scans the input for NaN / Inf and rejects it with a RangeError
    * naming the first bad index (about 0.05 ms for a 224x224x3 input); false skips the scan
    */
@@ -260,6 +267,11 @@ export class Model {
   /** The plan-level block fusion this model runs with (LoadOptions.blockFusion), or null for one step per node. */
   get blockFusion(): { se: boolean; pairs: boolean } | null {
     return this.plan.blockFusion ?? null;
+  }
+
+  /** Whether the stem runs as im2col + pointwise GEMM (LoadOptions.im2col). */
+  get im2col(): boolean {
+    return this.plan.im2col === true;
   }
 
   get stats(): PlanStats {
@@ -552,14 +564,19 @@ export class Runtime {
     return this.backend === 'webgpu' && !this.ctx?.isSoftware;
   }
 
+  /** Whether loads run the stem as im2col + GEMM by default (LoadOptions.im2col): webgpu on a software adapter. */
+  get im2colDefault(): boolean {
+    return this.backend === 'webgpu' && this.ctx?.isSoftware === true;
+  }
+
   /** Plans a source without creating an executor (inspection, tests). */
   plan(source: ModelSource, opts: LoadOptions = {}): Plan {
-    return planSource(source, opts, undefined, this.blockFusionDefault);
+    return planSource(source, opts, undefined, this.blockFusionDefault, this.im2colDefault);
   }
 
   async load(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
     const times: number[] = [];
-    const plan = planSource(source, opts, times, this.blockFusionDefault);
+    const plan = planSource(source, opts, times, this.blockFusionDefault, this.im2colDefault);
     const tb = performance.now();
     if (this.disposed) throw new Error('this runtime was disposed; create a new one');
     if (this.backend === 'webgpu' && this.lost) await this.recoverDevice(source.name);
@@ -626,10 +643,10 @@ export function blockFusionFor(byDefault: boolean, opts: LoadOptions): BlockFusi
 
 /**
  * `blockFusionDefault`: whether the backend fuses blocks unless opts say otherwise (Runtime: webgpu on a
- * hardware adapter); `times`, when given, receives four performance.now() marks: start, graph built,
+ * hardware adapter); `im2colDefault` the same for LoadOptions.im2col (webgpu on a software adapter); `times`, when given, receives four performance.now() marks: start, graph built,
  * passes done, scheduled.
  */
-export function planSource(source: ModelSource, opts: LoadOptions = {}, times?: number[], blockFusionDefault = false): Plan {
+export function planSource(source: ModelSource, opts: LoadOptions = {}, times?: number[], blockFusionDefault = false, im2colDefault = false): Plan {
   times?.push(performance.now());
   const g = source.graph();
   times?.push(performance.now());
@@ -638,9 +655,13 @@ export function planSource(source: ModelSource, opts: LoadOptions = {}, times?: 
   if (bad) {
     throw new ModelFormatError(source.name, `${bad.field} value ${bad.value} at index ${bad.index} is not finite; weights must be finite numbers`, bad.node);
   }
+  if (opts.im2col !== undefined && typeof opts.im2col !== 'boolean') throw new Error(`invalid option 'im2col': ${JSON.stringify(opts.im2col)} (expected true or false)`);
   const optimized = optimize(g, opts);
   times?.push(performance.now());
-  const plan = schedule(optimized, source.params ?? countGraph(g).params, { blockFusion: blockFusionFor(blockFusionDefault, opts) });
+  const plan = schedule(optimized, source.params ?? countGraph(g).params, {
+    blockFusion: blockFusionFor(blockFusionDefault, opts),
+    im2col: opts.fuse !== false && (opts.im2col ?? im2colDefault),
+  });
   times?.push(performance.now());
   return plan;
 }

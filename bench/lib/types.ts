@@ -21,12 +21,16 @@ export interface ConfigSpec {
   quantized?: 'int8' | 'float';
   /** ours, webgpu only: LoadOptions.blockFusion (pointwise_chain steps); set explicitly so a row means the same plan on every adapter */
   blockFusion?: boolean;
+  /** ours, webgpu only: LoadOptions.im2col (the stem as im2col + GEMM); absent: the adapter's default */
+  im2col?: boolean;
   where: Where[];
 }
 
 export const CONFIGS: readonly ConfigSpec[] = [
   { id: 'ours-webgpu-blocks', family: 'ours', backend: 'webgpu', fuse: true, blockFusion: true, where: ['browser', 'node'] },
   { id: 'ours-webgpu-fused', family: 'ours', backend: 'webgpu', fuse: true, blockFusion: false, where: ['browser', 'node'] },
+  // the fused steps plan with the stem as the direct conv2d (the software adapters' default before im2col)
+  { id: 'ours-webgpu-fused-conv2d', family: 'ours', backend: 'webgpu', fuse: true, blockFusion: false, im2col: false, where: ['browser', 'node'] },
   { id: 'ours-webgpu-unfused', family: 'ours', backend: 'webgpu', fuse: false, where: ['browser', 'node'] },
   { id: 'ours-cpu', family: 'ours', backend: 'cpu', fuse: true, where: ['browser', 'node'] },
   { id: 'ours-wasm', family: 'ours', backend: 'wasm', fuse: true, where: ['browser', 'node'] },

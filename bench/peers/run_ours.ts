@@ -73,6 +73,7 @@ export const createOursRunner: RunnerFactory = async (job, host, inputs) => {
   const m = await rt.load(source, {
     fuse: config.fuse ?? true,
     ...(config.blockFusion !== undefined ? { blockFusion: config.blockFusion } : {}),
+    ...(config.im2col !== undefined ? { im2col: config.im2col } : {}),
     ...(config.quantized && source.quantProgram ? { quantized: config.quantized } : {}),
   });
   const { h, w, c } = m.inputShape;
@@ -83,7 +84,7 @@ export const createOursRunner: RunnerFactory = async (job, host, inputs) => {
   return {
     layout: 'nhwc',
     dispatches: m.stats.dispatches,
-    info: { backend: rt.backend, reason: rt.reason, fuse: config.fuse ?? true, blockFusion: m.blockFusion !== null, dispatches: m.stats.dispatches, ...(rt.gpu ? { adapter: rt.gpu.adapterName } : {}), ...(rt.wasm ? { wasmThreads: rt.wasm.threads, wasmVariant: rt.wasm.variant } : {}), quantized: m.quantized },
+    info: { backend: rt.backend, reason: rt.reason, fuse: config.fuse ?? true, blockFusion: m.blockFusion !== null, im2col: m.im2col, dispatches: m.stats.dispatches, ...(rt.gpu ? { adapter: rt.gpu.adapterName } : {}), ...(rt.wasm ? { wasmThreads: rt.wasm.threads, wasmVariant: rt.wasm.variant } : {}), quantized: m.quantized },
     async run() {
       const outs = await m.runAll(inputs.nhwc);
       const y = outs[model.compareOutput];

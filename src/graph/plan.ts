@@ -59,5 +59,7 @@ export interface Plan {
   stats: PlanStats;
   /** the plan-level block fusion it was scheduled with (absent: none, one step per graph node) */
   blockFusion?: { se: boolean; pairs: boolean };
+  /** the stem ran through im2col + pointwise (ScheduleOptions.im2col; absent: conv2d) */
+  im2col?: boolean;
 }
 

@@ -20,6 +20,7 @@ import { packPointwise } from '../kernels/pointwise.js';
 import { CHAIN_SE_MAX_C4, CHAIN_SE_MAX_SQ4, CHAIN_SE_WORKGROUPS, CHAIN_TILE_QUADS } from '../kernels/pointwise_chain.js';
 import { packDepthwise } from '../kernels/depthwise.js';
 import { packConv2d } from '../kernels/conv2d.js';
+import { im2colWeights } from '../kernels/im2col.js';
 import { packResize } from '../kernels/resize.js';
 import { planConcat, CONCAT_MAX_INPUTS } from '../kernels/concat.js';
 import { SOFTMAX_WIDE_MIN_C4 } from '../kernels/softmax.js';
@@ -52,6 +53,12 @@ export interface BlockFusion {
 export interface ScheduleOptions {
   /** default: none (one step per fused graph node) */
   blockFusion?: BlockFusion;
+  /**
+   * A dense (groups = 1) conv over at most 4 input channels (the stem) as two steps: an im2col
+   * gather into K = kh*kw*in_c channels, then a pointwise GEMM over them (the WebGPU default on a
+   * software adapter: one pipeline fewer to compile and a faster stem). Default: off (conv2d).
+   */
+  im2col?: boolean;
 }
 
 /** A step before the memory plan: tensors by binding name ('weights' / 'dummy' for the shared buffers). */
@@ -138,6 +145,29 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
               pad_t: n.pad[0], pad_l: n.pad[1], w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi,
             },
             tensors: { input: n.input, weights: 'weights', output: n.output },
+          });
+        } else if (opts.im2col && x.c <= 4) {
+          const K = n.kh * n.kw * x.c;
+          const cols = `${n.output}#im2col`;
+          shapes.set(cols, { h: out.h, w: out.w, c: K });
+          push({
+            node: n.name, kernel: 'im2col', overrides: {}, macs: 0, part: '#im2col',
+            params: {
+              in_h: x.h, in_w: x.w, in_c: x.c, in_c4: c4(x.c), out_h: out.h, out_w: out.w, k: K, k4: c4(K), kh: n.kh, kw: n.kw,
+              stride_h: n.strideH, stride_w: n.strideW, dil_h: n.dilationH, dil_w: n.dilationW, pad_t: n.pad[0], pad_l: n.pad[1],
+            },
+            tensors: { input: n.input, output: cols },
+          });
+          const packed = packPointwise(im2colWeights(n.weight, n.outC, x.c, n.kh, n.kw), n.outC, K, n.bias);
+          const e = epi(n, n.epilogue, false);
+          const none = clampOf(undefined);
+          push({
+            node: n.name, kernel: 'pointwise', overrides: { ACT: e.act, HAS_SCALE: 0, HAS_RES: 0 }, macs,
+            params: {
+              pixels: out.h * out.w, in_c4: c4(K), out_c4: c4(out.c), w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi,
+              post_lo: e.post.lo, post_hi: e.post.hi, scale_lo: none.lo, scale_hi: none.hi,
+            },
+            tensors: { input: cols, weights: 'weights', scale: 'dummy', residual: 'dummy', output: n.output },
           });
         } else {
           if (n.kh > 7 || n.kw > 7) throw new GraphError(`conv kernel ${n.kh}x${n.kw} is larger than the supported 7x7`, n.name);
@@ -344,6 +374,7 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
     slots,
     weights,
     ...(opts.blockFusion ? { blockFusion: { ...opts.blockFusion } } : {}),
+    ...(pending.some((p) => p.kernel === 'im2col') ? { im2col: true } : {}),
     stats: {
       dispatches: steps.length,
       arenaBytes: slots.reduce((a, b) => a + b, 0),

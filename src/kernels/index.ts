@@ -4,6 +4,7 @@ import { POINTWISE, POINTWISE_TILED } from './pointwise.js';
 import { POINTWISE_CHAIN } from './pointwise_chain.js';
 import { DEPTHWISE } from './depthwise.js';
 import { CONV2D } from './conv2d.js';
+import { IM2COL } from './im2col.js';
 import { SQUEEZE_EXCITE, SQUEEZE_EXCITE_SG } from './squeeze_excite.js';
 import { GLOBAL_POOL, GLOBAL_POOL_SG } from './global_pool.js';
 import { ELEMENTWISE } from './elementwise.js';
@@ -23,6 +24,7 @@ export { POINTWISE, POINTWISE_TILED, packPointwise, packBias, type PackedLayer }
 export { POINTWISE_CHAIN, CHAIN_SE_MAX_C4, CHAIN_SE_MAX_SQ4, CHAIN_TILE_QUADS } from './pointwise_chain.js';
 export { DEPTHWISE, packDepthwise, KERNEL_SIZES } from './depthwise.js';
 export { CONV2D, packConv2d } from './conv2d.js';
+export { IM2COL, im2colWeights, im2colK4 } from './im2col.js';
 export {
   SQUEEZE_EXCITE,
   SQUEEZE_EXCITE_SG,
@@ -54,6 +56,7 @@ export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   pointwise_chain: POINTWISE_CHAIN,
   depthwise: DEPTHWISE,
   conv2d: CONV2D,
+  im2col: IM2COL,
   squeeze_excite: SQUEEZE_EXCITE,
   squeeze_excite_sg: SQUEEZE_EXCITE_SG,
   global_pool: GLOBAL_POOL,

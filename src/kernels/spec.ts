@@ -34,6 +34,7 @@ export type KernelName =
   | 'pointwise_chain'
   | 'depthwise'
   | 'conv2d'
+  | 'im2col'
   | 'squeeze_excite'
   | 'squeeze_excite_sg'
   | 'global_pool'

@@ -10,6 +10,7 @@ import {
   ACT_CODES,
   ACT_NAMES,
   CONV2D,
+  IM2COL,
   DEPTHWISE,
   ELEMENTWISE,
   ELEMENTWISE_OPS,
@@ -275,6 +276,43 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     test.each(convCases(false).map((c, i) => [JSON.stringify(c), c, i] as const))('%s', (_n, c, i) => runConv(c, false, 2000 + i));
     test('stem: 3 -> 16 channels, 3x3 stride 2, 33x31 input', () =>
       runConv({ h: 33, w: 31, inC: 3, outC: 16, k: [3, 3], s: [2, 2], d: [1, 1], pad: [1, 1, 1, 1], act: 3 }, false, 3));
+  });
+
+  // the stem's gather for im2col + pointwise (LoadOptions.im2col): in_c 3 takes the swizzle path, 1 / 2 / 4 the general one
+  describe('im2col', () => {
+    const cases: { h: number; w: number; inC: number; k: [number, number]; s: [number, number]; d: [number, number]; pad: [number, number, number, number] }[] = [
+      { h: 33, w: 31, inC: 3, k: [3, 3], s: [2, 2], d: [1, 1], pad: [1, 1, 1, 1] },
+      { h: 224, w: 224, inC: 3, k: [3, 3], s: [2, 2], d: [1, 1], pad: [0, 0, 1, 1] }, // TFLite SAME: pad bottom/right
+      { h: 9, w: 12, inC: 3, k: [5, 5], s: [1, 1], d: [1, 1], pad: [2, 2, 2, 2] },
+      { h: 10, w: 11, inC: 3, k: [3, 3], s: [1, 2], d: [2, 1], pad: [2, 1, 2, 0] },
+      { h: 7, w: 7, inC: 3, k: [1, 1], s: [1, 1], d: [1, 1], pad: [0, 0, 0, 0] },
+      { h: 8, w: 6, inC: 3, k: [2, 3], s: [2, 1], d: [1, 1], pad: [0, 1, 0, 1] },
+      { h: 15, w: 13, inC: 3, k: [7, 7], s: [2, 2], d: [1, 1], pad: [3, 3, 3, 3] },
+      { h: 12, w: 12, inC: 1, k: [3, 3], s: [2, 2], d: [1, 1], pad: [1, 1, 1, 1] },
+      { h: 9, w: 7, inC: 2, k: [5, 3], s: [1, 1], d: [1, 2], pad: [2, 2, 2, 2] },
+      { h: 11, w: 10, inC: 4, k: [3, 3], s: [2, 2], d: [1, 1], pad: [0, 0, 1, 1] },
+      { h: 6, w: 6, inC: 4, k: [1, 1], s: [1, 1], d: [1, 1], pad: [0, 0, 0, 0] },
+    ];
+    test.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))('%s', async (_n, c, i) => {
+      const rng = mulberry32(5000 + i);
+      const [pt, pl, pb, pr] = c.pad;
+      const oh = convOutSize(c.h, c.k[0], c.s[0], c.d[0], pt, pb);
+      const ow = convOutSize(c.w, c.k[1], c.s[1], c.d[1], pl, pr);
+      const K = c.k[0] * c.k[1] * c.inC;
+      const params: ParamValues = {
+        in_h: c.h, in_w: c.w, in_c: c.inC, in_c4: 1, out_h: oh, out_w: ow, k: K, k4: c4of(K), kh: c.k[0], kw: c.k[1],
+        stride_h: c.s[0], stride_w: c.s[1], dil_h: c.d[0], dil_w: c.d[1], pad_t: pt, pad_l: pl,
+      };
+      // the padding lanes of the input (>= inC) hold junk: the gather must never read them
+      const input = randomArray(rng, c.h * c.w * 4, -2, 2);
+      const { cpu: got } = await checkKernel(device(), { spec: IM2COL, overrides: {}, params, inputs: { input }, outputLength: oh * ow * c4of(K) * 4 }, 'im2col');
+      // and it is the patch matrix: component (ky*kw + kx)*inC + ic of pixel (oy, ox), zero outside
+      const oy = oh - 1, ox = Math.floor(ow / 2), ky = c.k[0] - 1, kx = 0, ic = c.inC - 1;
+      const iy = oy * c.s[0] - pt + ky * c.d[0], ix = ox * c.s[1] - pl + kx * c.d[1];
+      const want = iy >= 0 && iy < c.h && ix >= 0 && ix < c.w ? input[(iy * c.w + ix) * 4 + ic] : 0;
+      expect(got[(oy * ow + ox) * c4of(K) * 4 + (ky * c.k[1] + kx) * c.inC + ic]).toBe(want);
+      for (let j = K; j < c4of(K) * 4; j++) expect(got[j]).toBe(0);
+    });
   });
 
   // the scratch-memory pool and its subgroup variant (both on SwiftShader, which has 'subgroups')

@@ -1,7 +1,8 @@
 /**
  * RuntimeOptions.prewarm: the pipelines a WebGPU runtime compiles before its first load. The
  * list (src/backends/webgpu/prewarm.ts) against real plans: every pipeline of the Small / Large /
- * minimalistic MobileNetV3 plans and the official uint8 TFLite file (steps and blocks plans) is
+ * minimalistic MobileNetV3 plans and the official uint8 TFLite file (steps plans with the im2col stem
+ * and blocks plans with the conv2d stem, as on software / hardware adapters) is
  * prewarmed, and every prewarmed one is used by one of them; a load after the prewarm compiles
  * nothing, and prewarm: false compiles everything at load.
  */
@@ -32,7 +33,7 @@ describe('prewarm', () => {
         const used = new Set<string>();
         const native = new Set<string>();
         sources.forEach((src, i) => {
-          for (const s of planSource(src(), { blockFusion: blocks }).steps) {
+          for (const s of planSource(src(), { blockFusion: blocks, im2col: !blocks }).steps) {
             const k = variantKernel(s.kernel, s.params.pixels, variants);
             const key = overrideKey(KERNELS[k], s.overrides);
             used.add(key);

@@ -96,7 +96,7 @@ describe.skipIf(SKIP)('TFLite models: WebGPU vs CPU', () => {
           } else {
             expect(cmp.maxAbs, label).toBeLessThan(1e-3);
           }
-          if (c.maxDispatches !== undefined) expect(model.stats.dispatches).toBeLessThanOrEqual(blockFusion ? c.maxDispatches - 14 : c.maxDispatches);
+          if (c.maxDispatches !== undefined) expect(model.stats.dispatches).toBeLessThanOrEqual((blockFusion ? c.maxDispatches - 14 : c.maxDispatches) + (model.im2col ? 1 : 0));
         } finally {
           model.dispose();
         }

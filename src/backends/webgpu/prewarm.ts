@@ -3,8 +3,8 @@
  * pipelines every MobileNetV3 plan uses start compiling in its PipelineCache, so the browser's
  * GPU process compiles while the page fetches and imports the model file; the load then finds
  * them compiled or in flight. Pipeline creation is most of a WebGPU cold start (SwiftShader:
- * ~0.1-0.2 s per pipeline). The list is per plan kind (steps on a software adapter, blocks on a
- * hardware one; test/gpu/prewarm.test.ts checks it against the plans of the Small / Large
+ * ~0.1-0.2 s per pipeline). The list is per plan kind (steps and the im2col stem on a software
+ * adapter, blocks and the conv2d stem on a hardware one; test/gpu/prewarm.test.ts checks it against the plans of the Small / Large
  * variants and the official TFLite file, so it covers them and compiles nothing they skip).
  */
 import type { KernelName, OverrideValues } from '../../kernels/spec.js';
@@ -15,7 +15,6 @@ import type { PipelineCache } from './pipelines.js';
 type Key = [KernelName, OverrideValues];
 
 const COMMON: Key[] = [
-  ['conv2d', { ACT: 3, KH: 3, KW: 3 }],
   ['depthwise', { ACT: 1, KH: 3, KW: 3 }],
   ['depthwise', { ACT: 3, KH: 5, KW: 5 }],
   ['global_pool', {}],
@@ -23,10 +22,13 @@ const COMMON: Key[] = [
   ['softmax', { WIDE: 1 }],
 ];
 const STEPS: Key[] = [
+  // the stem as im2col + pointwise (LoadOptions.im2col, the software-adapter default)
+  ['im2col', {}],
   ['pointwise', { ACT: 0, HAS_SCALE: 0, HAS_RES: 0 }],
   ['squeeze_excite', {}],
 ];
 const BLOCKS: Key[] = [
+  ['conv2d', { ACT: 3, KH: 3, KW: 3 }],
   ['pointwise_chain', { ACT: 0, ACT2: 0, SCALE: 0, HAS_RES: 0, HAS_NEXT: 1 }],
   ['pointwise_chain', { ACT: 0, ACT2: 0, SCALE: 2, HAS_RES: 0, HAS_NEXT: 1 }],
 ];

@@ -8,6 +8,7 @@ import { cpuPointwise } from './pointwise.js';
 import { cpuPointwiseChain } from './pointwise_chain.js';
 import { cpuDepthwise } from './depthwise.js';
 import { cpuConv2d } from './conv2d.js';
+import { cpuIm2col } from './im2col.js';
 import { cpuSqueezeExcite } from './squeeze_excite.js';
 import { cpuGlobalPool } from './global_pool.js';
 import { cpuElementwise } from './elementwise.js';
@@ -26,6 +27,7 @@ export type CpuKernel = (views: Record<string, Float32Array>, params: ParamValue
 
 export { cpuAct, cpuClamp } from './act.js';
 export { cpuPointwise, cpuPointwiseChain, cpuDepthwise, cpuConv2d, cpuSqueezeExcite, cpuGlobalPool, cpuElementwise };
+export { cpuIm2col };
 export { cpuResize, cpuConcat, cpuPad, cpuPool2d, cpuSoftmax, cpuArgmax, cpuConvTranspose, cpuBinary, cpuConstant };
 
 export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freeze({
@@ -34,6 +36,7 @@ export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freez
   pointwise_chain: cpuPointwiseChain,
   depthwise: cpuDepthwise,
   conv2d: cpuConv2d,
+  im2col: cpuIm2col,
   squeeze_excite: cpuSqueezeExcite,
   squeeze_excite_sg: cpuSqueezeExcite,
   global_pool: cpuGlobalPool,
