@@ -38,7 +38,7 @@ async function run(): Promise<void> {
     await model.run(x);
     const latencyMs = performance.now() - t1;
     const top5 = [...y].map((score, index) => ({ index, score })).sort((a, b) => b.score - a.score).slice(0, 5);
-    const result = { model: src.name, backend: rt.backend, reason: rt.reason, top5, logits: Array.from(y), latencyMs, firstMs, stats: model.stats };
+    const result = { model: src.name, backend: rt.backend, reason: rt.reason, top5, logits: Array.from(y), latencyMs, firstMs, stats: model.stats, im2col: model.im2col };
     window.__result = result;
     out.textContent = JSON.stringify({ ...result, logits: `[${y.length} values]` }, null, 2);
     status.textContent = `done on ${rt.backend}`;

@@ -17,6 +17,7 @@ interface PageResult {
   logits: number[];
   error?: string;
   stats: { dispatches: number };
+  im2col?: boolean;
 }
 
 let server: ViteDevServer;
@@ -68,7 +69,9 @@ describe('browser (chromium + SwiftShader)', () => {
     expect(r.error).toBeUndefined();
     expect(r.backend).toBe('webgpu');
     expect(r.reason).toMatch(/WebGPU adapter/);
-    expect(r.stats.dispatches).toBeLessThanOrEqual(46);
+    // SwiftShader is a software adapter: the stem runs as im2col + GEMM, one dispatch more
+    expect(r.im2col).toBe(true);
+    expect(r.stats.dispatches).toBeLessThanOrEqual(47);
     expect(r.logits.length).toBe(1000);
     expect(relL2(r.logits, ref)).toBeLessThan(1e-4);
   });
