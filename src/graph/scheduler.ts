@@ -284,7 +284,7 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
       case 'softmax':
       case 'argmax': {
         const x = shapes.get(n.input)!;
-        const overrides: Record<string, number> = n.op === 'softmax' ? { WIDE: c4(x.c) > SOFTMAX_WIDE_MIN_C4 ? 1 : 0 } : {};
+        const overrides: Record<string, number> = { WIDE: c4(x.c) > SOFTMAX_WIDE_MIN_C4 ? 1 : 0 };
         push({ node: n.name, kernel: n.op, overrides, macs: 0, params: { pixels: x.h * x.w, c4: c4(x.c), c: x.c }, tensors: { input: n.input, output: n.output } });
         break;
       }

@@ -1,5 +1,10 @@
-/** argmax: index of the largest channel at every pixel, as a float (shaders/argmax.wgsl). */
-import { defineKernel, linearDispatch, type KernelSpec } from './spec.js';
+/**
+ * argmax: index of the largest channel at every pixel, as a float (shaders/argmax.wgsl): one
+ * thread per pixel, or (WIDE = 1, many channels) one workgroup per pixel with a tree over
+ * (value, channel) in workgroup memory.
+ */
+import { defineKernel, type KernelSpec } from './spec.js';
+import { perPixelDispatch } from './softmax.js';
 
 export const ARGMAX: KernelSpec = defineKernel({
   name: 'argmax',
@@ -14,10 +19,17 @@ export const ARGMAX: KernelSpec = defineKernel({
     { name: 'c4', type: 'u32' },
     { name: 'c', type: 'u32' },
   ],
-  overrides: {},
+  overrides: { WIDE: [0, 1] },
   workgroupSize: [64, 1, 1],
-  dispatchSize(params) {
-    // one thread per pixel
-    return linearDispatch(params.pixels, 64);
+  dispatchSize(params, overrides) {
+    return perPixelDispatch('argmax', params.pixels, overrides.WIDE === 1);
   },
 });
+
+/**
+ * argmax_sg (shaders/argmax_sg.wgsl): the same argmax with subgroup reductions in the WIDE path
+ * (subgroupMax for the value, subgroupMin for the lowest channel holding it, one barrier). Same
+ * bindings, Params, overrides, dispatch and results; the GPU executor runs it in place of argmax
+ * when the kernel variants' reductions are 'subgroups'.
+ */
+export const ARGMAX_SG: KernelSpec = defineKernel({ ...ARGMAX, name: 'argmax_sg', file: 'argmax_sg.wgsl' });

@@ -13,7 +13,7 @@ import { CONCAT } from './concat.js';
 import { PAD } from './pad.js';
 import { POOL2D } from './pool2d.js';
 import { SOFTMAX, SOFTMAX_SG } from './softmax.js';
-import { ARGMAX } from './argmax.js';
+import { ARGMAX, ARGMAX_SG } from './argmax.js';
 import { CONV_TRANSPOSE } from './conv_transpose.js';
 import { BINARY } from './binary.js';
 import { CONSTANT } from './constant.js';
@@ -39,8 +39,8 @@ export { RESIZE, packResize, type ResizeSourceFn } from './resize.js';
 export { CONCAT, CONCAT_MAX_INPUTS, planConcat, type ConcatDispatch } from './concat.js';
 export { PAD } from './pad.js';
 export { POOL2D, POOL_EMPTY_MAX } from './pool2d.js';
-export { SOFTMAX, SOFTMAX_SG, SOFTMAX_WIDE_MIN_C4 } from './softmax.js';
-export { ARGMAX } from './argmax.js';
+export { SOFTMAX, SOFTMAX_SG, SOFTMAX_WIDE_MIN_C4, perPixelDispatch } from './softmax.js';
+export { ARGMAX, ARGMAX_SG } from './argmax.js';
 export { CONV_TRANSPOSE, packConvTranspose } from './conv_transpose.js';
 export { BINARY } from './binary.js';
 export { CONSTANT, packConstant } from './constant.js';
@@ -69,6 +69,7 @@ export const KERNELS: Readonly<Record<KernelName, KernelSpec>> = Object.freeze({
   softmax: SOFTMAX,
   softmax_sg: SOFTMAX_SG,
   argmax: ARGMAX,
+  argmax_sg: ARGMAX_SG,
   conv_transpose: CONV_TRANSPOSE,
   binary: BINARY,
   constant: CONSTANT,

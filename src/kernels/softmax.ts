@@ -1,7 +1,7 @@
 /** softmax: softmax over channels at every pixel (shaders/softmax.wgsl). */
 import { ceilDiv, defineKernel, linearDispatch, MAX_WORKGROUPS_PER_DIM, type KernelSpec } from './spec.js';
 
-/** The scheduler picks WIDE = 1 (one workgroup per pixel) above this many channel groups. */
+/** The scheduler picks WIDE = 1 (one workgroup per pixel) above this many channel groups (softmax and argmax). */
 export const SOFTMAX_WIDE_MIN_C4 = 16;
 
 export const SOFTMAX: KernelSpec = defineKernel({
@@ -20,16 +20,19 @@ export const SOFTMAX: KernelSpec = defineKernel({
   overrides: { WIDE: [0, 1] },
   workgroupSize: [64, 1, 1],
   dispatchSize(params, overrides) {
-    if (overrides.WIDE !== 1) return linearDispatch(params.pixels, 64); // one thread per pixel
-    // one workgroup per pixel
-    const n = params.pixels;
-    if (!Number.isInteger(n) || n < 0) throw new Error(`softmax: bad pixel count ${n}`);
-    if (n <= MAX_WORKGROUPS_PER_DIM) return [n, 1, 1];
-    const y = ceilDiv(n, MAX_WORKGROUPS_PER_DIM);
-    if (y > MAX_WORKGROUPS_PER_DIM) throw new Error(`softmax: ${n} pixels is too many`);
-    return [ceilDiv(n, y), y, 1];
+    return perPixelDispatch('softmax', params.pixels, overrides.WIDE === 1);
   },
 });
+
+/** WIDE = 0: one thread per pixel (64 per workgroup); WIDE = 1: one workgroup per pixel (softmax, argmax). */
+export function perPixelDispatch(kernel: string, n: number, wide: boolean): [number, number, number] {
+  if (!wide) return linearDispatch(n, 64);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${kernel}: bad pixel count ${n}`);
+  if (n <= MAX_WORKGROUPS_PER_DIM) return [n, 1, 1];
+  const y = ceilDiv(n, MAX_WORKGROUPS_PER_DIM);
+  if (y > MAX_WORKGROUPS_PER_DIM) throw new Error(`${kernel}: ${n} pixels is too many`);
+  return [ceilDiv(n, y), y, 1];
+}
 
 /**
  * softmax_sg (shaders/softmax_sg.wgsl): the same softmax with subgroup reductions in the WIDE

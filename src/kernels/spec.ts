@@ -47,6 +47,7 @@ export type KernelName =
   | 'softmax'
   | 'softmax_sg'
   | 'argmax'
+  | 'argmax_sg'
   | 'conv_transpose'
   | 'binary'
   | 'constant'

@@ -30,6 +30,7 @@ import {
   linearDispatch,
   type ParamValues,
   ARGMAX,
+  ARGMAX_SG,
   BINARY,
   BINARY_BCAST,
   BINARY_OPS,
@@ -616,22 +617,44 @@ describe.skipIf(SKIP)('GPU kernels vs CPU twins', () => {
     });
   });
 
-  describe('argmax', () => {
-    test.each([
+  // argmax and its subgroup variant (WIDE: subgroupMax / subgroupMin), per pixel and per workgroup
+  describe.each([ARGMAX, ARGMAX_SG].map((s) => [s.name, s] as const))('%s', (_name, spec) => {
+    const cases: { pixels: number; c: number; wide: number; fill?: 'ties' | 'equal' | 'negative' | 'last' }[] = [];
+    for (const [pixels, c] of [
       [1, 1001],
       [7, 5],
       [3, 3],
       [12, 20],
       [4, 1],
       [197, 21],
-    ])('pixels=%i c=%i', async (pixels, c) => {
-      const rng = mulberry32(pixels * 11 + c);
-      const c4 = c4of(c);
-      // few distinct values: ties, where the first index must win
-      const input = new Float32Array(pixels * c4 * 4).map(() => Math.floor(rng() * 5) - 2);
-      for (let p = 0; p < pixels; p++) for (let k = c; k < c4 * 4; k++) input[p * c4 * 4 + k] = 99;
-      const { gpu: out } = await checkKernel(device(), { spec: ARGMAX, overrides: {}, params: { pixels, c4, c }, inputs: { input }, outputLength: pixels * 4 }, 'argmax');
-      for (let p = 0; p < pixels; p++) expect(out[p * 4]).toBeLessThan(c);
+      [2, 300],
+    ]) {
+      for (const wide of [0, 1]) cases.push({ pixels, c, wide, fill: 'ties' });
+    }
+    // all equal: channel 0; all negative; the maximum in the very last channel of a wide row
+    for (const fill of ['equal', 'negative', 'last'] as const) cases.push({ pixels: 3, c: 1001, wide: 1, fill }, { pixels: 3, c: 6, wide: 1, fill });
+    test.each(cases.map((c) => [JSON.stringify(c), c] as const))('%s', async (_n, c) => {
+      const rng = mulberry32(c.pixels * 11 + c.c + c.wide * 7);
+      const c4 = c4of(c.c);
+      // few distinct values: ties (also across threads and subgroups), where the first index must win
+      const input = new Float32Array(c.pixels * c4 * 4).map(() =>
+        c.fill === 'equal' ? 1.5 : c.fill === 'negative' ? -1 - Math.floor(rng() * 3) : Math.floor(rng() * 5) - 2,
+      );
+      for (let p = 0; p < c.pixels; p++) {
+        if (c.fill === 'last') input[p * c4 * 4 + c.c - 1] = 3;
+        for (let k = c.c; k < c4 * 4; k++) input[p * c4 * 4 + k] = 99; // ignored padding lanes
+      }
+      const { gpu: out } = await checkKernel(device(), { spec, overrides: { WIDE: c.wide }, params: { pixels: c.pixels, c4, c: c.c }, inputs: { input }, outputLength: c.pixels * 4 }, spec.name);
+      for (let p = 0; p < c.pixels; p++) {
+        const row = Array.from(input.subarray(p * c4 * 4, p * c4 * 4 + c.c));
+        expect(out[p * 4]).toBe(row.indexOf(Math.max(...row)));
+      }
+    });
+    test('2D dispatch fold: more than 65535 pixels, one workgroup each', async () => {
+      const pixels = 65535 + 7;
+      expect(spec.dispatchSize({ pixels, c4: 3, c: 10 }, { WIDE: 1 })[1]).toBeGreaterThan(1);
+      const input = new Float32Array(pixels * 12).map((_, i) => (i * 7919) % 13);
+      await checkKernel(device(), { spec, overrides: { WIDE: 1 }, params: { pixels, c4: 3, c: 10 }, inputs: { input }, outputLength: pixels * 4 }, `${spec.name} fold`);
     });
   });
 

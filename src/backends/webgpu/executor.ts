@@ -55,6 +55,7 @@ export function variantKernel(kernel: KernelName, pixels: number | undefined, va
   if (variants.pointwise === 'tiled' && kernel === 'pointwise' && (pixels ?? 0) >= TILED_MIN_PIXELS) return 'pointwise_tiled';
   if (sg && kernel === 'global_pool') return 'global_pool_sg';
   if (sg && kernel === 'softmax') return 'softmax_sg';
+  if (sg && kernel === 'argmax') return 'argmax_sg';
   if (sg && kernel === 'squeeze_excite') return 'squeeze_excite_sg';
   return kernel;
 }

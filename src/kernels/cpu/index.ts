@@ -49,6 +49,7 @@ export const CPU_KERNELS: Readonly<Record<KernelName, CpuKernel>> = Object.freez
   softmax: cpuSoftmax,
   softmax_sg: cpuSoftmax,
   argmax: cpuArgmax,
+  argmax_sg: cpuArgmax,
   conv_transpose: cpuConvTranspose,
   binary: cpuBinary,
   constant: cpuConstant,
