@@ -10,7 +10,9 @@
  * default), se / pairs (one block fusion each), blocks (both: the hardware adapters' default),
  * all with the register-blocked pointwise kernel; steps-tiled / blocks-tiled: the same with the
  * workgroup-memory tiled pointwise variant; steps-sg / blocks-sg: global pools, SE pools and the
- * wide softmax with subgroup reductions (needs the 'subgroups' feature; the row errors without it).
+ * wide softmax with subgroup reductions (needs the 'subgroups' feature; the row errors without it);
+ * steps-sg-im2col / blocks-sg-im2col: those with the stem as im2col + GEMM (every other plan pins
+ * the conv2d stem, so a row means the same plan on every adapter).
  * Peers (TF.js-webgpu, ORT-webgpu) run in the browser: --browser also runs `npm run bench` with
  * our three WebGPU rows and theirs on Large and Small (chromium must reach the GPU).
  * Options: --models large,small,uint8  --plans steps,steps-sg,...  --resolution N  --runs N (20)  --warmup N (5)  --browser
