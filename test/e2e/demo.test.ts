@@ -14,7 +14,8 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import type { ViteDevServer } from 'vite';
 import type { Browser, Page } from 'playwright';
-import { startDemoServer } from '../helpers/browser.js';
+import { CANVAS_ARGS, startDemoServer } from '../helpers/browser.js';
+import { PNG } from 'pngjs';
 import { IMAGES } from '../helpers/images.js';
 import { assetPath } from '../helpers/assets.js';
 import { fakeCameraVideo, launchDemoBrowser, openDemo, waitForDemo, demoState, maskCoverage, type DemoState } from '../helpers/demo_page.js';
@@ -156,6 +157,45 @@ describe('live demo page (chromium, fake camera from photos)', () => {
     expect(await maskCoverage(page, 0.15, 0.6, 0.5, 1)).toBeGreaterThan(0.8);
     expect(await maskCoverage(page, 0, 0, 0.15, 0.3)).toBeLessThan(0.15);
     await expect.poll(() => page.locator('#result').innerText(), { timeout: 10_000 }).toMatch(/foreground covers/);
+    expect(errors).toEqual([]);
+    await b.close();
+  });
+
+  it('segment on WebGPU where a WebGPU canvas presents (ANGLE on Vulkan): the mask stays on the GPU and the mask layer shows it over the person', async () => {
+    const b = await browser({ webgpu: true, photo: 'astronaut.png', extraArgs: CANVAS_ARGS });
+    const { page, errors } = await openDemo(b, url, 'task=segment&backend=webgpu');
+    const s = await waitForDemo(page, (d) => (d.frames >= 3 && d.mask !== null) || d.phase === 'error', 'a GPU-drawn mask');
+    expect(s.backend).toBe('webgpu');
+    expect(s.mask!.gpu).toBe(true);
+    expect(s.pathNotes.join(' ')).not.toMatch(/GPU mask layer not used/);
+    expect(s.deviceLosses).toBe(0);
+    // what the mask layer shows: screenshots of the mask layer's box with the layer shown and
+    // hidden (the fake camera's frames are all the same photo): tinted over the person, clear over the sky
+    const layer = page.locator('#mask-layer');
+    expect(await layer.isVisible()).toBe(true);
+    const clip = (await layer.boundingBox())!;
+    const withMask = PNG.sync.read(await page.screenshot({ clip }));
+    await layer.evaluate((el) => ((el as HTMLElement).style.visibility = 'hidden'));
+    const without = PNG.sync.read(await page.screenshot({ clip }));
+    await layer.evaluate((el) => ((el as HTMLElement).style.visibility = ''));
+    expect([without.width, without.height]).toEqual([withMask.width, withMask.height]);
+    const tinted = (fx0: number, fy0: number, fx1: number, fy1: number): number => {
+      let on = 0;
+      let n = 0;
+      for (let y = Math.floor(fy0 * withMask.height); y < Math.floor(fy1 * withMask.height); y++) {
+        for (let x = Math.floor(fx0 * withMask.width); x < Math.floor(fx1 * withMask.width); x++) {
+          const i = (y * withMask.width + x) * 4;
+          n++;
+          if (Math.max(...[0, 1, 2].map((c) => Math.abs(withMask.data[i + c] - without.data[i + c]))) > 20) on++;
+        }
+      }
+      return on / n;
+    };
+    expect(tinted(0.15, 0.6, 0.5, 1)).toBeGreaterThan(0.8);
+    expect(tinted(0, 0, 0.15, 0.3)).toBeLessThan(0.15);
+    // and readMask (the mask read back on demand) agrees
+    expect(await maskCoverage(page, 0.15, 0.6, 0.5, 1)).toBeGreaterThan(0.8);
+    await shot(page, 'segment-gpu-mask');
     expect(errors).toEqual([]);
     await b.close();
   });

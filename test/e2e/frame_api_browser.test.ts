@@ -9,8 +9,9 @@
  *   VideoFrames (a 30 ms fake camera): results arrive, the stats count every frame, the dropped
  *   frames are closed;
  * - the mask overlay (createMaskOverlay) draws the selfie model's mask, left on the GPU, into a
- *   texture in the frame's submit, matching the CPU mask. (A WebGPU canvas as the target loses
- *   the device in this headless chromium on SwiftShader, so the test draws into a texture.)
+ *   texture in the frame's submit, matching the CPU mask; and onto a WebGPU canvas over the
+ *   page, read back with a screenshot (presenting a WebGPU canvas needs ANGLE on Vulkan here:
+ *   CANVAS_ARGS, a second browser).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { resolve } from 'node:path';
@@ -18,7 +19,8 @@ import type { ViteDevServer } from 'vite';
 import type { Browser, Page } from 'playwright';
 import { startDemoServer, launchChromium } from '../helpers/browser.js';
 import type { PageReport } from '../helpers/frame_api_shared.js';
-import type { OverlayReport } from '../helpers/overlay_page.js';
+import type { CanvasOverlayReport, OverlayReport } from '../helpers/overlay_page.js';
+import { PNG } from 'pngjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** ImageNet indices of the cat classes (tabby, tiger cat, Egyptian cat) */
@@ -129,5 +131,56 @@ describe('frame API in chromium (runFrame on browser frames, model.stream in a w
     expect(r.disagree!).toBeLessThan(0.01 * 512 * 512);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('webgpu: the mask overlay draws onto a WebGPU canvas (as in the README), matching the CPU mask on screen', async () => {
+    const canvasBrowser = await launchChromium(true, { canvas: true });
+    try {
+      const page = await canvasBrowser.newPage({ viewport: { width: 640, height: 640 }, deviceScaleFactor: 1 });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${url}core.html`);
+      await page.addScriptTag({ type: 'module', url: `/@fs${ROOT}/test/helpers/overlay_page.ts` });
+      await page.waitForFunction(() => (window as unknown as { __overlay?: unknown }).__overlay !== undefined, undefined, { timeout: 60_000 });
+      const color: [number, number, number] = [79, 179, 255];
+      const opacity = 0.6;
+      const r = (await page.evaluate(
+        ([c, o]) =>
+          (window as unknown as { __overlay: { runCanvas(img: string, model: string, c: unknown, o: number): Promise<unknown> } }).__overlay.runCanvas(
+            'astronaut.png', '/models/selfie_segmentation.tflite', c, o as number,
+          ),
+        [color, opacity] as const,
+      )) as CanvasOverlayReport;
+      expect(r.error).toBeUndefined();
+      expect(r.deviceLost).toBeUndefined();
+      expect(r.framePath).toBe('copy');
+      const { width, height } = r as Required<CanvasOverlayReport>;
+      const shotBytes = await page.locator('#overlay-canvas').screenshot();
+      if (process.env.MNV3_SHOT) (await import('node:fs')).writeFileSync(process.env.MNV3_SHOT, shotBytes);
+      const shot = PNG.sync.read(shotBytes);
+      expect([shot.width, shot.height]).toEqual([width, height]);
+      // over the white page: channel = 255 - alpha * (255 - colour); the mask's edge is score 0.5,
+      // i.e. alpha = 0.5 * opacity, where the red channel is 255 - 0.3 * 176 = 202
+      const edge = 255 - 0.5 * opacity * (255 - color[0]);
+      let fg = 0;
+      let disagree = 0;
+      let cpuFg = 0;
+      for (let i = 0; i < width * height; i++) {
+        const on = shot.data[i * 4] < edge ? 1 : 0;
+        const want = r.cpuMask!.charCodeAt(i) === 49 ? 1 : 0;
+        fg += on;
+        cpuFg += want;
+        if (on !== want) disagree++;
+        // blue is the tint's own channel: never darker than the page where the tint is
+        if (on) expect(shot.data[i * 4 + 2]).toBeGreaterThan(240);
+      }
+      expect(cpuFg / (width * height)).toBeGreaterThan(0.3);
+      expect(Math.abs(fg - cpuFg) / (width * height)).toBeLessThan(0.01);
+      expect(disagree).toBeLessThan(0.01 * width * height);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await canvasBrowser.close();
+    }
   });
 });

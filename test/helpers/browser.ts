@@ -24,10 +24,18 @@ export async function startDemoServer(opts: { frozen?: boolean } = {}): Promise<
   return { server, url: `http://127.0.0.1:${addr.port}/` };
 }
 
-export async function launchChromium(webgpu: boolean): Promise<Browser> {
+/**
+ * Presenting a WebGPU canvas works in this headless chromium on SwiftShader only with ANGLE on
+ * Vulkan: with the default GL compositor the device is lost at the first present ("A valid
+ * external Instance reference no longer exists").
+ */
+export const CANVAS_ARGS = ['--use-angle=vulkan', '--enable-features=Vulkan'];
+
+/** `canvas`: also CANVAS_ARGS, for tests that present WebGPU canvases (checked by screenshots) */
+export async function launchChromium(webgpu: boolean, opts: { canvas?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: webgpu ? [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] : CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...(opts.canvas ? CANVAS_ARGS : [])],
   });
 }
