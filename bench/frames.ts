@@ -17,11 +17,14 @@ const opt = (k: string, d: string): string => {
 const RUNS = Number(opt('runs', '10'));
 const OUT = opt('out', 'bench/results/frames-latest.md');
 
-const TASKS = [
+const TASKS: { task: string; model: string; photo: string; gpuMask?: boolean }[] = [
   { task: 'classify', model: 'v3-small_224_1.0_uint8.tflite', photo: 'chelsea.png' },
   { task: 'detect', model: 'centernet.json', photo: 'messi5.jpg' },
   { task: 'segment', model: 'selfie_segmentation.tflite', photo: 'astronaut.png' },
-] as const;
+  // the mask left on the GPU and drawn by createMaskOverlay onto a WebGPU canvas in the frame's
+  // submit (webgpu only; a browser with CANVAS_ARGS, where WebGPU canvases present here)
+  { task: 'segment, mask on a GPU canvas', model: 'selfie_segmentation.tflite', photo: 'astronaut.png', gpuMask: true },
+];
 
 interface Row {
   task: string;
@@ -39,7 +42,7 @@ interface Row {
 }
 
 // plain JS (no TypeScript helpers) evaluated in the page; modules from the Vite dev server
-const PAGE = (backend: string, model: string, photo: string, runs: number): string => `(async () => {
+const PAGE = (backend: string, model: string, photo: string, runs: number, gpuMask = false): string => `(async () => {
   const api = await import('/@fs${process.cwd()}/src/index.ts');
   const url = '/models/${model}';
   const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
@@ -56,11 +59,22 @@ const PAGE = (backend: string, model: string, photo: string, runs: number): stri
   const c = new OffscreenCanvas(640, 480);
   c.getContext('2d').drawImage(img, 0, 0, 640, 480);
   const bitmap = await createImageBitmap(c);
+  let frameOpts = {};
+  if (${gpuMask}) {
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    document.body.appendChild(canvas);
+    const ctx = canvas.getContext('webgpu');
+    const format = navigator.gpu.getPreferredCanvasFormat();
+    ctx.configure({ device: m.device, format, alphaMode: 'premultiplied' });
+    frameOpts = { mask: 'gpu', overlay: api.createMaskOverlay(m, ctx, { format, opacity: 0.6 }) };
+  }
   const rows = [];
   let last;
   for (let i = 0; i < ${runs} + 2; i++) {
     const vf = new VideoFrame(bitmap, { timestamp: i * 33000 });
-    const r = await m.runFrame(vf);
+    const r = await m.runFrame(vf, frameOpts);
     vf.close();
     if (i >= 2) rows.push(r.timings);
     last = r;
@@ -75,15 +89,16 @@ const PAGE = (backend: string, model: string, photo: string, runs: number): stri
 
 const { server, url } = await startDemoServer({ frozen: true });
 const browser = await launchChromium(true);
+const canvasBrowser = await launchChromium(true, { canvas: true });
 const rows: Row[] = [];
 try {
   for (const t of TASKS) {
-    for (const backend of ['webgpu', 'wasm']) {
-      const page = await browser.newPage();
+    for (const backend of t.gpuMask ? ['webgpu'] : ['webgpu', 'wasm']) {
+      const page = await (t.gpuMask ? canvasBrowser : browser).newPage();
       await page.goto(`${url}core.html`);
       const t0 = performance.now();
       try {
-        const r = (await page.evaluate(PAGE(backend, t.model, t.photo, RUNS))) as Omit<Row, 'task' | 'model'>;
+        const r = (await page.evaluate(PAGE(backend, t.model, t.photo, RUNS, t.gpuMask))) as Omit<Row, 'task' | 'model'>;
         rows.push({ task: t.task, model: t.model, ...r });
       } catch (e) {
         rows.push({ task: t.task, model: t.model, backend, error: (e as Error).message.split('\n')[0] });
@@ -95,6 +110,7 @@ try {
   }
 } finally {
   await browser.close();
+  await canvasBrowser.close();
   await server.close();
 }
 

@@ -3,6 +3,7 @@
  * by Playwright (never `playwright install`: it downloads).
  */
 import { createServer, type ViteDevServer } from 'vite';
+import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright';
 
 export const CHROMIUM_ARGS = [
@@ -31,11 +32,25 @@ export async function startDemoServer(opts: { frozen?: boolean } = {}): Promise<
  */
 export const CANVAS_ARGS = ['--use-angle=vulkan', '--enable-features=Vulkan'];
 
-/** `canvas`: also CANVAS_ARGS, for tests that present WebGPU canvases (checked by screenshots) */
+/**
+ * The environment for chromium with CANVAS_ARGS: ANGLE's Vulkan needs a Vulkan driver, and the
+ * one that works here is chromium's own SwiftShader ICD (the system's mesa ICDs find no device
+ * and the canvas device is destroyed at the first present).
+ */
+export function canvasEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  return env;
+}
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** `canvas`: also CANVAS_ARGS (and canvasEnv), for tests that present WebGPU canvases (checked by screenshots) */
 export async function launchChromium(webgpu: boolean, opts: { canvas?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: [...CHROMIUM_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...(opts.canvas ? CANVAS_ARGS : [])],
+    ...(opts.canvas ? { env: canvasEnv() } : {}),
   });
 }

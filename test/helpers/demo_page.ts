@@ -3,7 +3,7 @@
  * from a photo (test/helpers/y4m.ts). Used by test/e2e/demo.test.ts and scripts/screenshots.ts.
  */
 import { chromium, type Browser, type Page } from 'playwright';
-import { CHROMIUM_ARGS } from './browser.js';
+import { CANVAS_ARGS, CHROMIUM_ARGS, canvasEnv } from './browser.js';
 import { writePhotoY4m } from './y4m.js';
 import { IMAGES } from './images.js';
 
@@ -52,7 +52,9 @@ export async function launchDemoBrowser(opts: { webgpu: boolean; video?: string;
   const args = [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required', ...(opts.extraArgs ?? [])];
   if (opts.webgpu) args.push('--enable-unsafe-webgpu');
   if (opts.video) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${opts.video}`);
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args });
+  // CANVAS_ARGS (ANGLE on Vulkan) need chromium's SwiftShader ICD in the environment
+  const canvas = CANVAS_ARGS.every((a) => args.includes(a));
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args, ...(canvas ? { env: canvasEnv() } : {}) });
 }
 
 export interface DemoPage {
