@@ -9,7 +9,8 @@
  *   VideoFrames (a 30 ms fake camera): results arrive, the stats count every frame, the dropped
  *   frames are closed;
  * - the mask overlay (createMaskOverlay) draws the selfie model's mask, left on the GPU, into a
- *   texture in the frame's submit, matching the CPU mask; and onto a WebGPU canvas over the
+ *   texture in the frame's submit, matching the CPU mask; with ANGLE on Vulkan, a VideoFrame
+ *   through importExternalTexture ('external'), and the overlay onto a WebGPU canvas over the
  *   page, read back with a screenshot (presenting a WebGPU canvas needs ANGLE on Vulkan here:
  *   CANVAS_ARGS, a second browser).
  */
@@ -131,6 +132,23 @@ describe('frame API in chromium (runFrame on browser frames, model.stream in a w
     expect(r.disagree!).toBeLessThan(0.01 * 512 * 512);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('webgpu with ANGLE on Vulkan: a VideoFrame takes the zero-copy external-texture path and gives model.run\'s top-1', async () => {
+    const canvasBrowser = await launchChromium(true, { canvas: true });
+    try {
+      const page = await canvasBrowser.newPage();
+      const r = await runIn(page, 'webgpu');
+      expect(r.backend).toBe('webgpu');
+      expect(CATS).toContain(r.ref);
+      expect(r.videoFrame.framePath).toBe('external');
+      expect(r.videoFrame.top1).toBe(r.ref);
+      expect(r.videoFrame.relDiff).toBeLessThan(0.1);
+      expect(r.videoFrame.dispatches).toBe(r.bitmap.dispatches);
+      await page.close();
+    } finally {
+      await canvasBrowser.close();
+    }
   });
 
   it('webgpu: the mask overlay draws onto a WebGPU canvas (as in the README), matching the CPU mask on screen', async () => {
