@@ -8,6 +8,7 @@ import { schedule } from '../../src/graph/scheduler.js';
 import { optimize } from '../../src/graph/passes/index.js';
 import { runReference } from '../../src/graph/reference.js';
 import { CpuExecutor } from '../../src/backends/cpu/executor.js';
+import { WasmExecutor } from '../../src/backends/wasm/executor.js';
 import { padChannels, unpadChannels } from '../../src/graph/layout.js';
 import type { Conv2dNode, Graph } from '../../src/graph/ir.js';
 import { Rng } from '../../src/graph/rng.js';
@@ -87,5 +88,18 @@ describe('im2col + pointwise for dense thin convs', () => {
       expect(r.violations, JSON.stringify(r.worst)).toBe(0);
     }
     expect(() => planSource(mobilenetV3({ size: 'small', resolution: 96 }), { im2col: 'yes' as unknown as boolean })).toThrow(/invalid option 'im2col'/);
+  });
+
+  it('the wasm executor runs the im2col plan too (the gather through its TS twin, the rest in WASM)', async () => {
+    const src = mobilenetV3({ size: 'small', resolution: 96, seed: 8 });
+    const cols = planSource(src, { im2col: true });
+    const x = padChannels(new Rng(4).fill(96 * 96 * 3, -1, 1), 96 * 96, 3);
+    const ref = new CpuExecutor(planSource(src)).run(x)[0];
+    const ex = await WasmExecutor.create(cols);
+    expect(ex.wasmSteps.map((w, i) => w || cols.steps[i].kernel === 'im2col').every((w) => w)).toBe(true);
+    expect(ex.wasmSteps.filter((w) => !w)).toHaveLength(1);
+    const r = compare(ex.run(x)[0], ref, 1e-5, 1e-4);
+    expect(r.violations, JSON.stringify(r.worst)).toBe(0);
+    ex.dispose();
   });
 });
