@@ -28,12 +28,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     let has = b.ch != NO_CH;
     // threads without a channel take no part in the max (-inf never beats a real channel's value)
     let m = subgroupMax(select(-3.4028234663852886e38, b.v, has));
-    let anyHas = subgroupAny(has);
+    // NO_CH when no lane of the subgroup has a channel
     let ch = subgroupMin(select(NO_CH, b.ch, has && b.v == m));
     // local_invocation_index = subgroup index * ssize + sid for a 1D workgroup
     if (sid == 0u) {
       part_v[lid / ssize] = m;
-      part_ch[lid / ssize] = select(NO_CH, ch, anyHas);
+      part_ch[lid / ssize] = ch;
     }
     workgroupBarrier();
     if (lid == 0u) {

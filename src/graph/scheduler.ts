@@ -113,6 +113,26 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
     return { act: ACT_CODES[e.act], clamp: clampOf(e.clamp), post: clampOf(e.postClamp) };
   };
 
+  /**
+   * A pointwise step for conv node `n` over `input` (inC channels; weight [outC][inC]): its SE
+   * prologue, bias, activation, clamps and (allowResidual) residual from the node.
+   */
+  const pushPointwise = (n: Extract<Node, { op: 'conv2d' }>, input: string, inC: number, weight: Float32Array, macs: number, allowResidual: boolean): void => {
+    const out = shapes.get(n.output)!;
+    const packed = packPointwise(weight, n.outC, inC, n.bias);
+    const e = epi(n, n.epilogue, allowResidual);
+    const o = { ACT: e.act, HAS_SCALE: n.prologue ? 1 : 0, HAS_RES: n.epilogue.residual ? 1 : 0 };
+    const sc = clampOf(n.prologue?.clamp);
+    push({
+      node: n.name, kernel: 'pointwise', overrides: o, macs,
+      params: {
+        pixels: out.h * out.w, in_c4: c4(inC), out_c4: c4(out.c), w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi,
+        post_lo: e.post.lo, post_hi: e.post.hi, scale_lo: sc.lo, scale_hi: sc.hi,
+      },
+      tensors: { input, weights: 'weights', scale: n.prologue?.seScale ?? 'dummy', residual: n.epilogue.residual ?? 'dummy', output: n.output },
+    });
+  };
+
   for (const n of g.nodes) {
     const out = shapes.get(n.output)!;
     switch (n.op) {
@@ -120,18 +140,7 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
         const x = shapes.get(n.input)!;
         const macs = out.h * out.w * out.c * (x.c / n.groups) * n.kh * n.kw;
         if (isPointwise(n)) {
-          const packed = packPointwise(n.weight, n.outC, x.c, n.bias);
-          const e = epi(n, n.epilogue, true);
-          const o = { ACT: e.act, HAS_SCALE: n.prologue ? 1 : 0, HAS_RES: n.epilogue.residual ? 1 : 0 };
-          const sc = clampOf(n.prologue?.clamp);
-          push({
-            node: n.name, kernel: 'pointwise', overrides: o, macs,
-            params: {
-              pixels: out.h * out.w, in_c4: c4(x.c), out_c4: c4(out.c), w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi,
-              post_lo: e.post.lo, post_hi: e.post.hi, scale_lo: sc.lo, scale_hi: sc.hi,
-            },
-            tensors: { input: n.input, weights: 'weights', scale: n.prologue?.seScale ?? 'dummy', residual: n.epilogue.residual ?? 'dummy', output: n.output },
-          });
+          pushPointwise(n, n.input, x.c, n.weight, macs, true);
         } else if (n.prologue) {
           throw new GraphError('internal: SE prologue on a non-pointwise conv', n.name);
         } else if (n.groups > 1 || (n.groups === 1 && x.c === 1 && n.outC === 1)) {
@@ -158,17 +167,8 @@ export function schedule(g: Graph, originalParams?: number, opts: ScheduleOption
             },
             tensors: { input: n.input, output: cols },
           });
-          const packed = packPointwise(im2colWeights(n.weight, n.outC, x.c, n.kh, n.kw), n.outC, K, n.bias);
-          const e = epi(n, n.epilogue, false);
-          const none = clampOf(undefined);
-          push({
-            node: n.name, kernel: 'pointwise', overrides: { ACT: e.act, HAS_SCALE: 0, HAS_RES: 0 }, macs,
-            params: {
-              pixels: out.h * out.w, in_c4: c4(K), out_c4: c4(out.c), w_offset: packer.add(packed.weights), b_offset: packer.add(packed.bias), clamp_lo: e.clamp.lo, clamp_hi: e.clamp.hi,
-              post_lo: e.post.lo, post_hi: e.post.hi, scale_lo: none.lo, scale_hi: none.hi,
-            },
-            tensors: { input: cols, weights: 'weights', scale: 'dummy', residual: 'dummy', output: n.output },
-          });
+          // no prologue here (checked above) and no residual (the stem conv's epilogue has none)
+          pushPointwise(n, cols, K, im2colWeights(n.weight, n.outC, x.c, n.kh, n.kw), macs, false);
         } else {
           if (n.kh > 7 || n.kw > 7) throw new GraphError(`conv kernel ${n.kh}x${n.kw} is larger than the supported 7x7`, n.name);
           const packed = packConv2d(n.weight, n.outC, x.c, n.kh, n.kw, n.bias);

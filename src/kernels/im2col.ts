@@ -63,6 +63,3 @@ export function im2colWeights(weight: Float32Array, outC: number, inC: number, k
   }
   return w;
 }
-
-/** K's channel groups for a kh x kw conv over inC channels. */
-export const im2colK4 = (kh: number, kw: number, inC: number): number => ceilDiv(kh * kw * inC, 4);

@@ -24,7 +24,7 @@ export { POINTWISE, POINTWISE_TILED, packPointwise, packBias, type PackedLayer }
 export { POINTWISE_CHAIN, CHAIN_SE_MAX_C4, CHAIN_SE_MAX_SQ4, CHAIN_TILE_QUADS } from './pointwise_chain.js';
 export { DEPTHWISE, packDepthwise, KERNEL_SIZES } from './depthwise.js';
 export { CONV2D, packConv2d } from './conv2d.js';
-export { IM2COL, im2colWeights, im2colK4 } from './im2col.js';
+export { IM2COL, im2colWeights } from './im2col.js';
 export {
   SQUEEZE_EXCITE,
   SQUEEZE_EXCITE_SG,
