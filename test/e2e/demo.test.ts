@@ -14,7 +14,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import type { ViteDevServer } from 'vite';
 import type { Browser, Page } from 'playwright';
-import { CANVAS_ARGS, startDemoServer } from '../helpers/browser.js';
+import { startDemoServer } from '../helpers/browser.js';
 import { PNG } from 'pngjs';
 import { IMAGES } from '../helpers/images.js';
 import { assetPath } from '../helpers/assets.js';
@@ -36,8 +36,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function browser(opts: { webgpu: boolean; photo?: string; extraArgs?: string[] }): Promise<Browser> {
-  const b = await launchDemoBrowser({ webgpu: opts.webgpu, video: opts.photo ? fakeCameraVideo(opts.photo, OUT) : undefined, extraArgs: opts.extraArgs });
+async function browser(opts: { webgpu: boolean; photo?: string; extraArgs?: string[]; canvas?: boolean }): Promise<Browser> {
+  const b = await launchDemoBrowser({ webgpu: opts.webgpu, video: opts.photo ? fakeCameraVideo(opts.photo, OUT) : undefined, extraArgs: opts.extraArgs, canvas: opts.canvas });
   browsers.push(b);
   return b;
 }
@@ -162,7 +162,7 @@ describe('live demo page (chromium, fake camera from photos)', () => {
   });
 
   it('segment on WebGPU where a WebGPU canvas presents (ANGLE on Vulkan): the mask stays on the GPU and the mask layer shows it over the person', async () => {
-    const b = await browser({ webgpu: true, photo: 'astronaut.png', extraArgs: CANVAS_ARGS });
+    const b = await browser({ webgpu: true, photo: 'astronaut.png', canvas: true });
     const { page, errors } = await openDemo(b, url, 'task=segment&backend=webgpu');
     const s = await waitForDemo(page, (d) => (d.frames >= 3 && d.mask !== null) || d.phase === 'error', 'a GPU-drawn mask');
     expect(s.backend).toBe('webgpu');

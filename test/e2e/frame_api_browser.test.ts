@@ -173,9 +173,7 @@ describe('frame API in chromium (runFrame on browser frames, model.stream in a w
       expect(r.deviceLost).toBeUndefined();
       expect(r.framePath).toBe('copy');
       const { width, height } = r as Required<CanvasOverlayReport>;
-      const shotBytes = await page.locator('#overlay-canvas').screenshot();
-      if (process.env.MNV3_SHOT) (await import('node:fs')).writeFileSync(process.env.MNV3_SHOT, shotBytes);
-      const shot = PNG.sync.read(shotBytes);
+      const shot = PNG.sync.read(await page.locator('#overlay-canvas').screenshot());
       expect([shot.width, shot.height]).toEqual([width, height]);
       // over the white page: channel = 255 - alpha * (255 - colour); the mask's edge is score 0.5,
       // i.e. alpha = 0.5 * opacity, where the red channel is 255 - 0.3 * 176 = 202

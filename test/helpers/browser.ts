@@ -5,6 +5,7 @@
 import { createServer, type ViteDevServer } from 'vite';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright';
+import { SWIFTSHADER_ICD } from '../../src/backends/webgpu/device.js';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -43,7 +44,6 @@ export function canvasEnv(): Record<string, string> {
   if (!env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   return env;
 }
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 /** `canvas`: also CANVAS_ARGS (and canvasEnv), for tests that present WebGPU canvases (checked by screenshots) */
 export async function launchChromium(webgpu: boolean, opts: { canvas?: boolean } = {}): Promise<Browser> {

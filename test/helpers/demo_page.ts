@@ -48,13 +48,12 @@ export function fakeCameraVideo(photo: string, dir: string, width = 320, height 
   return out;
 }
 
-export async function launchDemoBrowser(opts: { webgpu: boolean; video?: string; extraArgs?: string[] }): Promise<Browser> {
-  const args = [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required', ...(opts.extraArgs ?? [])];
+/** `canvas`: CANVAS_ARGS and canvasEnv (WebGPU canvases that present, see browser.ts) */
+export async function launchDemoBrowser(opts: { webgpu: boolean; video?: string; extraArgs?: string[]; canvas?: boolean }): Promise<Browser> {
+  const args = [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required', ...(opts.extraArgs ?? []), ...(opts.canvas ? CANVAS_ARGS : [])];
   if (opts.webgpu) args.push('--enable-unsafe-webgpu');
   if (opts.video) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${opts.video}`);
-  // CANVAS_ARGS (ANGLE on Vulkan) need chromium's SwiftShader ICD in the environment
-  const canvas = CANVAS_ARGS.every((a) => args.includes(a));
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args, ...(canvas ? { env: canvasEnv() } : {}) });
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args, ...(opts.canvas ? { env: canvasEnv() } : {}) });
 }
 
 export interface DemoPage {

@@ -20,13 +20,18 @@ export interface OverlayReport {
   disagree?: number;
 }
 
-async function run(image: string, modelUrl: string): Promise<OverlayReport> {
+/** The model on WebGPU, the photo as an ImageBitmap, and the CPU mask of runFrame(bitmap) */
+async function setup(image: string, modelUrl: string) {
   const rt = await createRuntime({ backend: 'webgpu' });
   const model = await rt.load(importTflite(new Uint8Array(await (await fetch(modelUrl)).arrayBuffer()), modelUrl.replace(/^.*\//, '')));
-  const device = model.device!;
   const bitmap = await createImageBitmap(await (await fetch(`/images/${image}`)).blob());
   const cpu = await model.runFrame(bitmap);
   if (cpu.result?.kind !== 'segmentation') throw new Error(`not a segmentation result: ${cpu.result?.kind}`);
+  return { rt, model, device: model.device!, bitmap, mask: cpu.result.mask };
+}
+
+async function run(image: string, modelUrl: string): Promise<OverlayReport> {
+  const { rt, model, device, bitmap, mask: m } = await setup(image, modelUrl);
   const { width, height } = bitmap;
   const tex = device.createTexture({ size: [width, height], format: 'rgba8unorm', usage: GPUTextureUsage.RENDER_ATTACHMENT | GPUTextureUsage.COPY_SRC });
   const overlay = createMaskOverlay(model, tex, { format: 'rgba8unorm', opacity: 0.6 });
@@ -38,7 +43,6 @@ async function run(image: string, modelUrl: string): Promise<OverlayReport> {
   device.queue.submit([e.finish()]);
   await buf.mapAsync(GPUMapMode.READ);
   const px = new Uint8Array(buf.getMappedRange());
-  const m = cpu.result.mask;
   let fg = 0;
   let disagree = 0;
   for (let y = 0; y < height; y++) {
@@ -71,14 +75,9 @@ export interface CanvasOverlayReport {
  * the test reads what chromium composited with a screenshot.
  */
 async function runCanvas(image: string, modelUrl: string, color: [number, number, number], opacity: number): Promise<CanvasOverlayReport> {
-  const rt = await createRuntime({ backend: 'webgpu' });
-  const model = await rt.load(importTflite(new Uint8Array(await (await fetch(modelUrl)).arrayBuffer()), modelUrl.replace(/^.*\//, '')));
-  const device = model.device!;
+  const { model, device, bitmap, mask: m } = await setup(image, modelUrl);
   let deviceLost: string | undefined;
   void device.lost.then((i) => (deviceLost = i.message));
-  const bitmap = await createImageBitmap(await (await fetch(`/images/${image}`)).blob());
-  const cpu = await model.runFrame(bitmap);
-  if (cpu.result?.kind !== 'segmentation') throw new Error(`not a segmentation result: ${cpu.result?.kind}`);
   const { width, height } = bitmap;
   document.body.replaceChildren(); // a blank white page under the canvas
   document.body.style.margin = '0';
@@ -96,7 +95,6 @@ async function runCanvas(image: string, modelUrl: string, color: [number, number
   const r = await model.runFrame(bitmap, { mask: 'gpu', overlay });
   await device.queue.onSubmittedWorkDone();
   await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
-  const m = cpu.result.mask;
   let cpuMask = '';
   for (let i = 0; i < width * height; i++) cpuMask += m.mask[i] ? '1' : '0';
   return { framePath: r.framePath, width, height, cpuMask, deviceLost };

@@ -12,7 +12,8 @@ export interface GpuContext {
   readonly isSoftware: boolean;
 }
 
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+/** Debian chromium's SwiftShader Vulkan driver manifest */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 let nodeGpu: GPU | null | undefined;
 /** why Node has no WebGPU provider (set when getGpu returned null in Node) */
